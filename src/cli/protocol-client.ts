@@ -1,0 +1,103 @@
+/**
+ * A client connection for the CLI's client, check and bench commands: sends request lines and
+ * resolves each with its reply, in order, any number in flight. It frames replies with the same
+ * splitter the server uses.
+ */
+import net from 'node:net';
+import { decodeReply } from '../protocol/encode.js';
+import { LineSplitter, type LineSink } from '../protocol/line-splitter.js';
+import type { Reply } from '../protocol/types.js';
+import { IndexerError } from '../errors.js';
+
+/** The longest reply line a server may send; ours are at most 6 bytes. */
+const MAX_REPLY_BYTES = 64;
+
+export class ConnectionLostError extends IndexerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PI_ERR_CONNECTION_LOST', message, options);
+  }
+}
+
+interface Waiter {
+  resolve(reply: Reply): void;
+  reject(error: Error): void;
+}
+
+export class ProtocolClient {
+  readonly socket: net.Socket;
+  #waiting: Waiter[] = [];
+  #head = 0;
+  #splitter = new LineSplitter(MAX_REPLY_BYTES);
+  #failure: Error | undefined;
+  #sink: LineSink;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    this.#sink = {
+      line: (text) => this.#settle(decodeReply(text)),
+      overflow: () => this.#fail(new ConnectionLostError('the server sent an over-long reply line')),
+    };
+    socket.on('data', (chunk: Buffer) => this.#splitter.push(chunk, this.#sink));
+    socket.on('error', (error) => this.#fail(new ConnectionLostError(error.message, { cause: error })));
+    socket.on('close', () => this.#fail(new ConnectionLostError('the server closed the connection')));
+  }
+
+  static connect(host: string, port: number, timeoutMs = 10_000): Promise<ProtocolClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => socket.destroy(new Error(`no connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', reject);
+        resolve(new ProtocolClient(socket));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new ConnectionLostError(`cannot connect to ${host}:${port}: ${error.message}`, { cause: error }));
+      });
+    });
+  }
+
+  /** Replies still owed. */
+  get pending(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  /** Sends one request line (with its `\n`) and resolves with its reply. */
+  request(line: string): Promise<Reply> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.socket.write(line);
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  #settle(reply: Reply | undefined): void {
+    const waiter = this.#waiting[this.#head];
+    if (waiter === undefined || reply === undefined) {
+      this.#fail(new ConnectionLostError(reply === undefined ? 'the server sent an unknown reply' : 'the server sent a reply nobody asked for'));
+      return;
+    }
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    waiter.resolve(reply);
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    const owed = this.#waiting.slice(this.#head);
+    this.#waiting = [];
+    this.#head = 0;
+    for (const waiter of owed) waiter.reject(error);
+    this.socket.destroy();
+  }
+}

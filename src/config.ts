@@ -1,0 +1,158 @@
+/**
+ * Every setting of `serve`, its unit and default, and how flags and the environment combine
+ * (a flag wins over its variable). A bad value is rejected with the name of the setting.
+ */
+import { ConfigError } from './errors.js';
+
+export type FsyncMode = 'always' | 'normal';
+export type LogFormat = 'json' | 'pretty';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** TCP port of the protocol listener; 0 picks a free one. @default 8080 */
+  port: number;
+  /** Interface of the protocol listener; '' means all interfaces. @default '' */
+  host: string;
+  /** Connections served at once; more wait for a slot. @default 10000 */
+  connectionLimit: number;
+  /** Connections that may wait for a slot; beyond this they are closed at once. @default 1000 */
+  waitingLimit: number;
+  /** Longest request line, in bytes; a longer one is answered ERROR. @default 65536 */
+  maxLineBytes: number;
+  /** A connection with no traffic for this long is closed, in ms; 0 never closes one. @default 300000 */
+  idleTimeoutMs: number;
+  /** A peer that reads none of our replies for this long is disconnected, in ms. @default 30000 */
+  drainTimeoutMs: number;
+  /** How long shutdown waits for connections to finish their lines, in ms. @default 10000 */
+  shutdownTimeoutMs: number;
+  /** @default 'info' */
+  logLevel: LogLevel;
+  /** 'json' lines on stdout, or 'pretty' for a person at a terminal. @default 'json' */
+  logFormat: LogFormat;
+  /** Where the embedded store keeps its files. @default './data' */
+  dataDir: string;
+  /** Keep the index in memory only: nothing survives a restart. @default false */
+  inMemory: boolean;
+  /** When a commit reaches the disk: 'always' survives power loss, 'normal' a process crash. @default 'normal' */
+  fsync: FsyncMode;
+  /** Port of the admin HTTP listener; 0 picks a free one; null is off. @default 8081 */
+  adminPort: number | null;
+  /** Interface of the admin HTTP listener. @default '127.0.0.1' */
+  adminHost: string;
+  /** A postgres:// URL selects the PostgreSQL backend instead of the embedded store. @default undefined */
+  databaseUrl: string | undefined;
+  /** Connections in the PostgreSQL pool. @default 10 */
+  poolSize: number;
+}
+
+export const DEFAULTS: Readonly<Config> = {
+  port: 8080,
+  host: '',
+  connectionLimit: 10_000,
+  waitingLimit: 1_000,
+  maxLineBytes: 65_536,
+  idleTimeoutMs: 300_000,
+  drainTimeoutMs: 30_000,
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+  logFormat: 'json',
+  dataDir: './data',
+  inMemory: false,
+  fsync: 'normal',
+  adminPort: 8081,
+  adminHost: '127.0.0.1',
+  databaseUrl: undefined,
+  poolSize: 10,
+};
+
+type Parser<T> = (raw: string, setting: string) => T;
+
+interface Setting<K extends keyof Config> {
+  readonly key: K;
+  readonly flag: string;
+  readonly env: string;
+  readonly parse: Parser<Config[K]>;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(min: number, max: number): Parser<number> {
+  return (raw, setting) => {
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(setting, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[]): Parser<T> {
+  return (raw, setting) => {
+    if (!(choices as readonly string[]).includes(raw)) {
+      throw new ConfigError(setting, `expected one of ${choices.join(', ')}, got "${raw}"`);
+    }
+    return raw as T;
+  };
+}
+
+const text: Parser<string> = (raw) => raw;
+
+const nonEmptyText: Parser<string> = (raw, setting) => {
+  if (raw.length === 0) throw new ConfigError(setting, 'must not be empty');
+  return raw;
+};
+
+const boolean: Parser<boolean> = (raw, setting) => {
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no', ''].includes(raw)) return false;
+  throw new ConfigError(setting, `expected true or false, got "${raw}"`);
+};
+
+const port = integer(0, 65_535);
+
+const optionalPort: Parser<number | null> = (raw, setting) => (raw === 'off' ? null : port(raw, setting));
+
+const databaseUrl: Parser<string | undefined> = (raw, setting) => {
+  if (raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(setting, 'expected a postgres:// URL');
+  return raw;
+};
+
+function setting<K extends keyof Config>(key: K, flag: string, env: string, parse: Parser<Config[K]>): Setting<K> {
+  return { key, flag, env: `PACKAGE_INDEXER_${env}`, parse };
+}
+
+export const SETTINGS = [
+  setting('port', 'port', 'PORT', port),
+  setting('host', 'host', 'HOST', text),
+  setting('connectionLimit', 'connection-limit', 'CONNECTION_LIMIT', integer(1, 1_000_000)),
+  setting('waitingLimit', 'waiting-limit', 'WAITING_LIMIT', integer(0, 1_000_000)),
+  setting('maxLineBytes', 'max-line-bytes', 'MAX_LINE_BYTES', integer(64, 64 * 1024 * 1024)),
+  setting('idleTimeoutMs', 'idle-timeout-ms', 'IDLE_TIMEOUT_MS', integer(0, 2_147_483_647)),
+  setting('drainTimeoutMs', 'drain-timeout-ms', 'DRAIN_TIMEOUT_MS', integer(1, 2_147_483_647)),
+  setting('shutdownTimeoutMs', 'shutdown-timeout-ms', 'SHUTDOWN_TIMEOUT_MS', integer(0, 2_147_483_647)),
+  setting('logLevel', 'log-level', 'LOG_LEVEL', oneOf(LOG_LEVELS)),
+  setting('logFormat', 'log-format', 'LOG_FORMAT', oneOf<LogFormat>(['json', 'pretty'])),
+  setting('dataDir', 'data-dir', 'DATA_DIR', nonEmptyText),
+  setting('inMemory', 'in-memory', 'IN_MEMORY', boolean),
+  setting('fsync', 'fsync', 'FSYNC', oneOf<FsyncMode>(['always', 'normal'])),
+  setting('adminPort', 'admin-port', 'ADMIN_PORT', optionalPort),
+  setting('adminHost', 'admin-host', 'ADMIN_HOST', nonEmptyText),
+  setting('databaseUrl', 'database-url', 'DATABASE_URL', databaseUrl),
+  setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000)),
+] as const;
+
+/** Flags as `node:util` parseArgs returns them: booleans for switches, strings for values. */
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+export function resolveConfig(flags: Flags, env: Readonly<Record<string, string | undefined>>): Config {
+  const config: Config = { ...DEFAULTS };
+  for (const { key, flag, env: variable, parse } of SETTINGS) {
+    const fromFlag = flags[flag];
+    const raw = fromFlag === undefined ? env[variable] : String(fromFlag);
+    if (raw === undefined) continue;
+    const name = fromFlag === undefined ? variable : `--${flag}`;
+    (config as unknown as Record<string, unknown>)[key] = (parse as Parser<unknown>)(raw, name);
+  }
+  return config;
+}

@@ -1,0 +1,92 @@
+/**
+ * The Prometheus metrics of one server, on a registry passed in (never the global one) so that
+ * tests can run many servers in one process. Label children are bound once, so counting a command
+ * on the hot path is an increment, not a label lookup.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CommandName, ProtocolErrorReason, Reply } from './protocol/types.js';
+
+const COMMANDS: readonly CommandName[] = ['INDEX', 'REMOVE', 'QUERY'];
+const REPLIES: readonly Reply[] = ['OK', 'FAIL', 'ERROR'];
+
+export interface Metrics {
+  readonly registry: Registry;
+  countCommand(command: CommandName, reply: Reply, seconds: number): void;
+  readonly protocolErrors: Counter<'reason'>;
+  readonly connectionsOpen: Gauge;
+  readonly connectionsWaiting: Gauge;
+  readonly connectionsAccepted: Counter;
+  readonly connectionsRefused: Counter;
+  readonly connectionErrors: Counter;
+  readonly receivedBytes: Counter;
+  readonly sentBytes: Counter;
+  readonly commitDuration: Histogram;
+  readonly commitBatchSize: Histogram;
+  readonly commitFailures: Counter;
+}
+
+export function protocolErrorReasons(): readonly ProtocolErrorReason[] {
+  return ['field-count', 'unknown-command', 'invalid-name', 'invalid-dependency', 'unexpected-dependencies', 'self-dependency', 'line-too-long'];
+}
+
+export function createMetrics(options: { registry?: Registry; processMetrics?: boolean } = {}): Metrics {
+  const registry = options.registry ?? new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'package_indexer_' });
+  const registers = [registry];
+
+  const commands = new Counter({
+    name: 'package_indexer_commands_total',
+    help: 'Commands answered, by command and reply.',
+    labelNames: ['command', 'result'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'package_indexer_command_duration_seconds',
+    help: 'Time from reading a command to writing its reply, including the store commit.',
+    labelNames: ['command'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
+    registers,
+  });
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(value: number): void }>();
+  for (const command of COMMANDS) {
+    timers.set(command, duration.labels(command));
+    for (const reply of REPLIES) counters.set(command + reply, commands.labels(command, reply));
+  }
+  const protocolErrors = new Counter({
+    name: 'package_indexer_protocol_errors_total',
+    help: 'Lines answered ERROR, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of protocolErrorReasons()) protocolErrors.labels(reason);
+
+  return {
+    registry,
+    countCommand(command, reply, seconds) {
+      counters.get(command + reply)?.inc();
+      timers.get(command)?.observe(seconds);
+    },
+    protocolErrors,
+    connectionsOpen: new Gauge({ name: 'package_indexer_connections_open', help: 'Connections being served.', registers }),
+    connectionsWaiting: new Gauge({ name: 'package_indexer_connections_waiting', help: 'Connections waiting for a slot under the connection limit.', registers }),
+    connectionsAccepted: new Counter({ name: 'package_indexer_connections_accepted_total', help: 'Connections accepted.', registers }),
+    connectionsRefused: new Counter({ name: 'package_indexer_connections_refused_total', help: 'Connections closed at once because the wait queue was full.', registers }),
+    connectionErrors: new Counter({ name: 'package_indexer_connection_errors_total', help: 'Connections ended by a socket error or a peer that stopped reading.', registers }),
+    receivedBytes: new Counter({ name: 'package_indexer_received_bytes_total', help: 'Bytes read from clients.', registers }),
+    sentBytes: new Counter({ name: 'package_indexer_sent_bytes_total', help: 'Bytes written to clients.', registers }),
+    commitDuration: new Histogram({
+      name: 'package_indexer_store_commit_duration_seconds',
+      help: 'Time to commit one batch of changes to the store.',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers,
+    }),
+    commitBatchSize: new Histogram({
+      name: 'package_indexer_store_commit_batch_size',
+      help: 'Changed packages per store commit.',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    commitFailures: new Counter({ name: 'package_indexer_store_commit_failures_total', help: 'Store commits that failed; their replies became ERROR.', registers }),
+  };
+}

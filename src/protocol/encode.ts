@@ -1,0 +1,22 @@
+/**
+ * The outbound half of the codec: replies for the server, request lines for the CLI's client,
+ * check and bench commands. One place knows how the wire looks.
+ */
+import type { Command, Reply } from './types.js';
+
+export const REPLY_LINES: { readonly [R in Reply]: string } = {
+  OK: 'OK\n',
+  FAIL: 'FAIL\n',
+  ERROR: 'ERROR\n',
+};
+
+export function encodeCommand(command: Command): string {
+  const deps = command.kind === 'INDEX' ? command.deps.join(',') : '';
+  return `${command.kind}|${command.name}|${deps}\n`;
+}
+
+/** Reads one reply line (without its line feed); anything else is undefined. */
+export function decodeReply(line: string): Reply | undefined {
+  if (line === 'OK' || line === 'FAIL' || line === 'ERROR') return line;
+  return undefined;
+}

@@ -1,0 +1,190 @@
+/**
+ * One client connection: frames its bytes into lines, hands each chunk's commands to the backend
+ * as one batch, and writes that batch's replies in one write, strictly in request order. While a
+ * batch is with the backend, later lines queue behind it; reading pauses when the queue or the
+ * socket's write buffer is full, so a peer cannot grow our memory by sending without reading.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { REPLY_LINES } from '../protocol/encode.js';
+import { LineSplitter, type LineSink } from '../protocol/line-splitter.js';
+import { parseLine, protocolError } from '../protocol/parse.js';
+import type { Command, ParsedLine, Reply } from '../protocol/types.js';
+import type { Backend } from '../store/backend.js';
+
+export interface ConnectionOptions {
+  readonly backend: Backend;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Longest request line, in bytes. */
+  readonly maxLineBytes: number;
+  /** Close a connection with no traffic for this long, in ms; 0 never does. */
+  readonly idleTimeoutMs: number;
+  /** Disconnect a peer that leaves our replies unread for this long, in ms. */
+  readonly drainTimeoutMs: number;
+}
+
+/** Lines queued behind a batch in flight before reading pauses. */
+const MAX_QUEUED_LINES = 4096;
+
+export class Connection {
+  readonly id: number;
+  readonly closed: Promise<void>;
+  #socket: Duplex;
+  #options: ConnectionOptions;
+  #splitter: LineSplitter;
+  #sink: LineSink;
+  #queue: ParsedLine[] = [];
+  #inFlight = false;
+  #writeBlocked = false;
+  #peerEnded = false;
+  #shuttingDown = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
+
+  constructor(id: number, socket: Duplex, options: ConnectionOptions) {
+    this.id = id;
+    this.#socket = socket;
+    this.#options = options;
+    this.#splitter = new LineSplitter(options.maxLineBytes);
+    const queue = (): ParsedLine[] => this.#queue;
+    this.#sink = {
+      line: (text) => queue().push(parseLine(text)),
+      overflow: () => queue().push(protocolError('line-too-long')),
+    };
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onPeerEnd());
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (error: Error) => this.#onError(error));
+    socket.once('close', () => this.#clearTimers());
+    if (options.idleTimeoutMs > 0) {
+      this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
+    }
+    // a socket parked under the connection limit was paused; a fresh one starts flowing here
+    socket.resume();
+  }
+
+  /** True when no line is queued, in flight or half-read. */
+  get isIdle(): boolean {
+    return !this.#inFlight && this.#queue.length === 0 && this.#splitter.bufferedBytes === 0;
+  }
+
+  /** Graceful close: reads nothing more, answers the lines already read, then ends. */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    this.#updateReading();
+    this.#endIfDone();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#idleTimer?.refresh();
+    this.#options.metrics.receivedBytes.inc(chunk.length);
+    if (this.#shuttingDown) return;
+    this.#splitter.push(chunk, this.#sink);
+    if (!this.#inFlight) this.#dispatch();
+    else this.#updateReading();
+  }
+
+  #dispatch(): void {
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    let commands = batch as Command[];
+    if (batch.some((item) => item.kind === 'error')) {
+      commands = batch.filter((item): item is Command => item.kind !== 'error');
+    }
+    this.#inFlight = true;
+    const startedAt = performance.now();
+    this.#options.backend.execute(commands, (replies) => this.#reply(batch, replies, startedAt));
+  }
+
+  #reply(batch: readonly ParsedLine[], replies: readonly Reply[], startedAt: number): void {
+    this.#inFlight = false;
+    if (this.#socket.destroyed) return;
+    const { metrics } = this.#options;
+    const seconds = (performance.now() - startedAt) / 1000;
+    let out = '';
+    let next = 0;
+    for (const item of batch) {
+      if (item.kind === 'error') {
+        metrics.protocolErrors.labels(item.reason).inc();
+        out += REPLY_LINES.ERROR;
+        continue;
+      }
+      const reply = replies[next++] ?? 'ERROR';
+      metrics.countCommand(item.kind, reply, seconds);
+      out += REPLY_LINES[reply];
+    }
+    metrics.sentBytes.inc(out.length);
+    if (!this.#socket.write(out)) this.#onWriteBlocked();
+    if (this.#queue.length > 0) this.#dispatch();
+    else this.#endIfDone();
+    this.#updateReading();
+  }
+
+  #onWriteBlocked(): void {
+    this.#writeBlocked = true;
+    this.#drainTimer ??= setTimeout(() => {
+      this.#options.logger.debug({ connection: this.id }, 'peer did not read its replies in time; disconnecting');
+      this.#options.metrics.connectionErrors.inc();
+      this.#socket.destroy();
+    }, this.#options.drainTimeoutMs);
+  }
+
+  #onDrain(): void {
+    this.#writeBlocked = false;
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    this.#updateReading();
+  }
+
+  #updateReading(): void {
+    const shouldRead = !this.#writeBlocked && !this.#shuttingDown && this.#queue.length < MAX_QUEUED_LINES;
+    if (shouldRead && this.#socket.isPaused()) this.#socket.resume();
+    else if (!shouldRead && !this.#socket.isPaused()) this.#socket.pause();
+  }
+
+  #onPeerEnd(): void {
+    this.#peerEnded = true;
+    this.#endIfDone();
+  }
+
+  /** Ends our side once the peer is done (or we are shutting down) and every reply is written. */
+  #endIfDone(): void {
+    if (!(this.#peerEnded || this.#shuttingDown)) return;
+    if (this.#inFlight || this.#queue.length > 0) return;
+    this.#finish();
+  }
+
+  /** Flushes what is written, then closes both directions. */
+  #finish(): void {
+    if (this.#socket.writableEnded) return;
+    this.#socket.end(() => this.#socket.destroy());
+  }
+
+  #onIdle(): void {
+    if (!this.isIdle) {
+      this.#idleTimer?.refresh();
+      return;
+    }
+    this.#options.logger.debug({ connection: this.id }, 'closing idle connection');
+    this.#finish();
+  }
+
+  #onError(error: Error): void {
+    this.#options.logger.debug({ connection: this.id, err: error }, 'connection error');
+    this.#options.metrics.connectionErrors.inc();
+    this.#socket.destroy();
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#drainTimer);
+  }
+}

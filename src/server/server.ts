@@ -1,0 +1,140 @@
+/**
+ * The protocol listener: admits connections up to the limit, parks the next ones unread in a
+ * bounded wait queue, refuses the rest, and shuts down gracefully. It serves any Duplex, so tests
+ * can drive it without a network; `listen` adds the TCP socket.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { Backend } from '../store/backend.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+
+export interface ServerOptions extends ConnectionOptions {
+  /** Connections served at once. */
+  readonly connectionLimit: number;
+  /** Connections parked while the limit is reached; beyond this they are closed at once. */
+  readonly waitingLimit: number;
+}
+
+export class IndexServer {
+  #options: ServerOptions;
+  #active = new Set<Connection>();
+  #waiting: Duplex[] = [];
+  #nextId = 1;
+  #listener: net.Server | undefined;
+  #closing = false;
+
+  constructor(options: ServerOptions) {
+    this.#options = options;
+  }
+
+  get backend(): Backend {
+    return this.#options.backend;
+  }
+
+  get activeConnections(): number {
+    return this.#active.size;
+  }
+
+  get waitingConnections(): number {
+    return this.#waiting.length;
+  }
+
+  /** Takes a new connection; bound so it can be passed to `net.createServer` as is. */
+  readonly handle = (socket: Duplex): void => {
+    const { metrics, connectionLimit, waitingLimit } = this.#options;
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    metrics.connectionsAccepted.inc();
+    if (this.#active.size < connectionLimit) {
+      this.#admit(socket);
+    } else if (this.#waiting.length < waitingLimit) {
+      this.#park(socket);
+    } else {
+      metrics.connectionsRefused.inc();
+      socket.destroy();
+    }
+  };
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    // allowHalfOpen: a client may send its lines and shut down its side; the replies still go out
+    const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, this.handle);
+    this.#listener = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ port, host: host === '' ? undefined : host, backlog: 4096 }, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    return listener.address() as AddressInfo;
+  }
+
+  /**
+   * Stops accepting, answers every line already read, closes idle connections, and after
+   * `timeoutMs` destroys whatever is still open.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    const listenerClosed = this.#listener === undefined
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => this.#listener?.close(() => resolve()));
+    for (const socket of this.#waiting.splice(0)) socket.destroy();
+    this.#options.metrics.connectionsWaiting.set(0);
+    const connections = [...this.#active];
+    for (const connection of connections) connection.shutdown();
+    const allClosed = Promise.all(connections.map((connection) => connection.closed));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
+      this.#options.logger.warn({ open: this.#active.size }, 'shutdown timeout reached; closing remaining connections');
+      for (const connection of this.#active) connection.destroy();
+    }
+    clearTimeout(timer);
+    await listenerClosed;
+  }
+
+  #admit(socket: Duplex): void {
+    const { metrics, logger } = this.#options;
+    const id = this.#nextId++;
+    const connection = new Connection(id, socket, { ...this.#options, logger });
+    this.#active.add(connection);
+    metrics.connectionsOpen.set(this.#active.size);
+    void connection.closed.then(() => {
+      this.#active.delete(connection);
+      metrics.connectionsOpen.set(this.#active.size);
+      this.#admitWaiting();
+    });
+  }
+
+  #park(socket: Duplex): void {
+    // not reading a parked socket: the kernel's buffers and the peer's window hold its bytes
+    socket.pause();
+    this.#waiting.push(socket);
+    this.#options.metrics.connectionsWaiting.set(this.#waiting.length);
+    const forget = (): void => {
+      const at = this.#waiting.indexOf(socket);
+      if (at >= 0) this.#waiting.splice(at, 1);
+      this.#options.metrics.connectionsWaiting.set(this.#waiting.length);
+    };
+    socket.once('close', forget);
+    socket.on('error', () => socket.destroy());
+  }
+
+  #admitWaiting(): void {
+    while (!this.#closing && this.#active.size < this.#options.connectionLimit) {
+      const socket = this.#waiting.shift();
+      if (socket === undefined) break;
+      this.#options.metrics.connectionsWaiting.set(this.#waiting.length);
+      socket.removeAllListeners('close');
+      socket.removeAllListeners('error');
+      if (!socket.destroyed) this.#admit(socket);
+    }
+  }
+}
