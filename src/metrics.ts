@@ -1,7 +1,8 @@
 /**
  * The Prometheus metrics of one server, on a registry passed in (never the global one) so that
  * tests can run many servers in one process. Label children are bound once, so counting a command
- * on the hot path is an increment, not a label lookup.
+ * on the hot path is an increment, not a label lookup. With the admin port off nothing can read
+ * them, so `disabledMetrics()` gives the same shape with no work behind it.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommandName, ProtocolErrorReason, Reply } from './protocol/types.js';
@@ -9,20 +10,59 @@ import type { CommandName, ProtocolErrorReason, Reply } from './protocol/types.j
 const COMMANDS: readonly CommandName[] = ['INDEX', 'REMOVE', 'QUERY'];
 const REPLIES: readonly Reply[] = ['OK', 'FAIL', 'ERROR'];
 
+export interface CounterLike {
+  inc(amount?: number): void;
+}
+
+export interface GaugeLike {
+  set(value: number): void;
+}
+
+export interface HistogramLike {
+  observe(value: number): void;
+}
+
 export interface Metrics {
   readonly registry: Registry;
+  /** Commands answered since start, for rates that need no scrape. */
+  readonly totals: { commands: number };
   countCommand(command: CommandName, reply: Reply, seconds: number): void;
-  readonly protocolErrors: Counter<'reason'>;
-  readonly connectionsOpen: Gauge;
-  readonly connectionsWaiting: Gauge;
-  readonly connectionsAccepted: Counter;
-  readonly connectionsRefused: Counter;
-  readonly connectionErrors: Counter;
-  readonly receivedBytes: Counter;
-  readonly sentBytes: Counter;
-  readonly commitDuration: Histogram;
-  readonly commitBatchSize: Histogram;
-  readonly commitFailures: Counter;
+  countProtocolError(reason: ProtocolErrorReason): void;
+  readonly connectionsOpen: GaugeLike;
+  readonly connectionsWaiting: GaugeLike;
+  readonly connectionsAccepted: CounterLike;
+  readonly connectionsRefused: CounterLike;
+  readonly connectionErrors: CounterLike;
+  readonly receivedBytes: CounterLike;
+  readonly sentBytes: CounterLike;
+  readonly commitDuration: HistogramLike;
+  readonly commitBatchSize: HistogramLike;
+  readonly commitFailures: CounterLike;
+}
+
+const NOOP = { inc(): void {}, set(): void {}, observe(): void {} };
+
+/** Metrics that count nothing, for a server whose metrics nobody can read. */
+export function disabledMetrics(): Metrics {
+  const totals = { commands: 0 };
+  return {
+    registry: new Registry(),
+    totals,
+    countCommand() {
+      totals.commands++;
+    },
+    countProtocolError() {},
+    connectionsOpen: NOOP,
+    connectionsWaiting: NOOP,
+    connectionsAccepted: NOOP,
+    connectionsRefused: NOOP,
+    connectionErrors: NOOP,
+    receivedBytes: NOOP,
+    sentBytes: NOOP,
+    commitDuration: NOOP,
+    commitBatchSize: NOOP,
+    commitFailures: NOOP,
+  };
 }
 
 export function protocolErrorReasons(): readonly ProtocolErrorReason[] {
@@ -59,15 +99,20 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     labelNames: ['reason'] as const,
     registers,
   });
-  for (const reason of protocolErrorReasons()) protocolErrors.labels(reason);
+  const errorCounters = new Map(protocolErrorReasons().map((reason) => [reason, protocolErrors.labels(reason)]));
+  const totals = { commands: 0 };
 
   return {
     registry,
+    totals,
     countCommand(command, reply, seconds) {
+      totals.commands++;
       counters.get(command + reply)?.inc();
       timers.get(command)?.observe(seconds);
     },
-    protocolErrors,
+    countProtocolError(reason) {
+      errorCounters.get(reason)?.inc();
+    },
     connectionsOpen: new Gauge({ name: 'package_indexer_connections_open', help: 'Connections being served.', registers }),
     connectionsWaiting: new Gauge({ name: 'package_indexer_connections_waiting', help: 'Connections waiting for a slot under the connection limit.', registers }),
     connectionsAccepted: new Counter({ name: 'package_indexer_connections_accepted_total', help: 'Connections accepted.', registers }),

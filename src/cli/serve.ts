@@ -4,10 +4,8 @@
  */
 import { DEFAULTS, SETTINGS, resolveConfig, type Config } from '../config.js';
 import { createLogger } from '../log.js';
-import { createMetrics } from '../metrics.js';
-import { IndexServer } from '../server/server.js';
 import { parseCommandArgs, type CliCommand, type OptionSpec } from './command.js';
-import { createBackend } from './create-backend.js';
+import { startIndexer } from './indexer.js';
 
 const OPTIONS: OptionSpec = Object.fromEntries(
   SETTINGS.map(({ flag, key }) => [flag, { type: key === 'inMemory' ? 'boolean' : 'string' }] as const),
@@ -42,18 +40,14 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS);
   const config = resolveConfig(values, process.env);
   const logger = createLogger(config.logLevel, config.logFormat);
-  const metrics = createMetrics();
   const signal = waitForSignal();
-  const backend = createBackend(config, logger, metrics);
-  await backend.open();
-  const server = new IndexServer({ ...config, backend, metrics, logger });
-  const address = await server.listen(config.port, config.host);
-  logger.info({ config: redactConfig(config), store: backend.description, address }, 'package-indexer listening');
+  const indexer = await startIndexer(config, logger);
+  const { address, adminAddress, backend } = indexer;
+  logger.info({ config: redactConfig(config), store: backend.description, address, adminAddress }, 'package-indexer listening');
 
   logger.info({ signal: await signal }, 'shutting down');
   const startedAt = performance.now();
-  await server.close(config.shutdownTimeoutMs);
-  await backend.close();
+  await indexer.stop();
   logger.info({ durationMs: Math.round(performance.now() - startedAt) }, 'stopped');
   return 0;
 }

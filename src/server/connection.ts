@@ -113,7 +113,7 @@ export class Connection {
     let next = 0;
     for (const item of batch) {
       if (item.kind === 'error') {
-        metrics.protocolErrors.labels(item.reason).inc();
+        metrics.countProtocolError(item.reason);
         out += REPLY_LINES.ERROR;
         continue;
       }

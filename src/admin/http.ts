@@ -1,0 +1,84 @@
+/**
+ * The admin listener for operators: Prometheus metrics, liveness and readiness, and a read-only
+ * JSON view of the index. It runs beside the protocol port and never changes the index.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Metrics } from '../metrics.js';
+import type { Backend } from '../store/backend.js';
+import { CommandRate } from './command-rate.js';
+import { routeRequest, type AdminContext } from './routes.js';
+
+export interface AdminOptions {
+  readonly backend: Backend;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** True once the store is loaded and the protocol port listens; false again from shutdown on. */
+  readonly isReady: () => boolean;
+  /** Protocol connections being served now. */
+  readonly openConnections: () => number;
+}
+
+export class AdminServer {
+  #http: http.Server;
+  #rate: CommandRate;
+
+  constructor(options: AdminOptions) {
+    registerIndexGauges(options.metrics, options.backend);
+    this.#rate = new CommandRate(() => options.metrics.totals.commands);
+    const startedAt = Date.now();
+    const context: AdminContext = {
+      ...options,
+      uptimeSeconds: () => (Date.now() - startedAt) / 1000,
+      commandsPerSecond: () => this.#rate.perSecond(),
+    };
+    this.#http = http.createServer((request, response) => {
+      routeRequest(context, request, response).catch((error: unknown) => {
+        options.logger.error({ err: error, url: request.url }, 'admin request failed');
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: 'internal', message: 'the request failed; see the server log' }));
+      });
+    });
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen({ port, host }, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+    return this.#http.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    this.#rate.stop();
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    this.#http.closeAllConnections();
+    await closed;
+  }
+}
+
+/** Index size gauges, read from the backend at scrape time rather than tracked on the hot path. */
+function registerIndexGauges(metrics: Metrics, backend: Backend): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'package_indexer_packages',
+    help: 'Indexed packages.',
+    registers,
+    async collect() {
+      this.set((await backend.counts()).packages);
+    },
+  });
+  new Gauge({
+    name: 'package_indexer_dependency_edges',
+    help: 'Dependency edges between indexed packages.',
+    registers,
+    async collect() {
+      this.set((await backend.counts()).dependencies);
+    },
+  });
+}

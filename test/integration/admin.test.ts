@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { startIndexer, type BackendFactory, type RunningIndexer } from '../../src/cli/indexer.js';
+import { resolveConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import type { Command, Reply } from '../../src/protocol/types.js';
+import { MemoryBackend } from '../../src/store/memory-backend.js';
+import { RawClient } from '../helpers/server-harness.js';
+
+async function startWithAdmin(t: TestContext, makeBackend?: BackendFactory, extraFlags: Record<string, string> = {}): Promise<RunningIndexer & { get(path: string): Promise<Response> }> {
+  const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'in-memory': true, ...extraFlags }, {});
+  const indexer = await startIndexer(config, silentLogger(), makeBackend);
+  let stopped = false;
+  t.after(async () => {
+    if (!stopped) await indexer.stop();
+  });
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    await indexer.stop();
+  };
+  const get = (path: string): Promise<Response> => fetch(`http://127.0.0.1:${indexer.adminAddress?.port}${path}`);
+  return { ...indexer, stop, get };
+}
+
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
+test('metrics count commands by command and result, protocol errors by reason, and index size', async (t) => {
+  const indexer = await startWithAdmin(t);
+  const client = await RawClient.connect(t, indexer.address.port);
+  await client.exchange('INDEX|a|', 'INDEX|b|a', 'INDEX|c|missing', 'QUERY|a|', 'REMOVE|a|', 'index|x|');
+  const text = await (await indexer.get('/metrics')).text();
+  assert.equal(metricValue(text, 'package_indexer_commands_total{command="INDEX",result="OK"}'), 2);
+  assert.equal(metricValue(text, 'package_indexer_commands_total{command="INDEX",result="FAIL"}'), 1);
+  assert.equal(metricValue(text, 'package_indexer_commands_total{command="REMOVE",result="FAIL"}'), 1);
+  assert.equal(metricValue(text, 'package_indexer_protocol_errors_total{reason="unknown-command"}'), 1);
+  assert.equal(metricValue(text, 'package_indexer_packages'), 2);
+  assert.equal(metricValue(text, 'package_indexer_dependency_edges'), 1);
+  assert.equal(metricValue(text, 'package_indexer_connections_open'), 1);
+  assert.equal(metricValue(text, 'package_indexer_command_duration_seconds_count{command="INDEX"}'), 3);
+  assert.ok(metricValue(text, 'package_indexer_received_bytes_total') > 0);
+  assert.match(text, /^package_indexer_process_cpu_seconds_total /m);
+});
+
+test('healthz and readyz answer 200 while serving', async (t) => {
+  const indexer = await startWithAdmin(t);
+  assert.equal((await indexer.get('/healthz')).status, 200);
+  assert.equal((await indexer.get('/readyz')).status, 200);
+  assert.equal((await indexer.get('/nowhere')).status, 404);
+});
+
+test('readyz turns 503 as soon as shutdown starts, while lines are still being answered', async (t) => {
+  let release: (() => void) | undefined;
+  const stalled: BackendFactory = () => {
+    const inner = new MemoryBackend();
+    return Object.assign(Object.create(inner) as MemoryBackend, {
+      execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
+        release = () => inner.execute(commands, done);
+      },
+    });
+  };
+  const indexer = await startWithAdmin(t, stalled, { 'shutdown-timeout-ms': '5000' });
+  const client = await RawClient.connect(t, indexer.address.port);
+  client.send('INDEX|a|\n');
+  while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  const stopping = indexer.stop();
+  assert.equal((await indexer.get('/readyz')).status, 503);
+  assert.equal((await indexer.get('/healthz')).status, 200);
+  release();
+  assert.deepEqual(await client.readLines(1), ['OK']);
+  await stopping;
+});
+
+test('the read API describes a package with its dependencies and dependents', async (t) => {
+  const indexer = await startWithAdmin(t);
+  const client = await RawClient.connect(t, indexer.address.port);
+  await client.exchange('INDEX|openssl|', 'INDEX|curl|openssl', 'INDEX|@scope/tool|curl,openssl');
+  const response = await indexer.get('/v1/packages/openssl');
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { name: 'openssl', dependencies: [], dependents: ['@scope/tool', 'curl'] });
+  assert.deepEqual(await (await indexer.get('/v1/packages/@scope/tool')).json(), { name: '@scope/tool', dependencies: ['curl', 'openssl'], dependents: [] });
+  assert.equal((await indexer.get('/v1/packages/absent')).status, 404);
+  const bad = await indexer.get('/v1/packages/a%3Db');
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { parameter: string }).parameter, 'name');
+});
+
+test('the package list pages through names in order with a cursor and a prefix', async (t) => {
+  const indexer = await startWithAdmin(t);
+  const client = await RawClient.connect(t, indexer.address.port);
+  const names = ['lib-c', 'lib-a', 'app', 'lib-b', 'lib-d'];
+  await client.exchange(...names.map((name) => `INDEX|${name}|`));
+  const seen: string[] = [];
+  let cursor = '';
+  for (let pages = 0; pages < 10; pages++) {
+    const page = (await (await indexer.get(`/v1/packages?prefix=lib-&limit=2&cursor=${cursor}`)).json()) as { packages: string[]; nextCursor: string | null };
+    seen.push(...page.packages);
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  }
+  assert.deepEqual(seen, ['lib-a', 'lib-b', 'lib-c', 'lib-d']);
+  for (const query of ['limit=0', 'limit=abc', 'prefix=%E2%98%83', 'cursor=a%20b']) {
+    const response = await indexer.get(`/v1/packages?${query}`);
+    assert.equal(response.status, 400, query);
+  }
+});
+
+test('stats report the index size, connections and command rate', async (t) => {
+  const indexer = await startWithAdmin(t);
+  const client = await RawClient.connect(t, indexer.address.port);
+  await client.exchange('INDEX|a|', 'INDEX|b|a');
+  const stats = (await (await indexer.get('/v1/stats')).json()) as Record<string, number>;
+  assert.equal(stats.packages, 2);
+  assert.equal(stats.dependencies, 1);
+  assert.equal(stats.connections, 1);
+  assert.ok((stats.commandsPerSecond ?? 0) > 0);
+  assert.equal(typeof stats.uptimeSeconds, 'number');
+});
+
+test('with the admin port off no admin listener starts', async (t) => {
+  const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': 'off', 'in-memory': true }, {});
+  const indexer = await startIndexer(config, silentLogger());
+  t.after(() => indexer.stop());
+  assert.equal(indexer.adminAddress, undefined);
+});
