@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Untested here: the development machines have no Docker engine. See README "Docker".
+
+# Build stage: the full toolchain compiles TypeScript to dist/.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json && rm -rf dist/test
+
+# Final stage: production dependencies only, run as the unprivileged `node` user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PACKAGE_INDEXER_DATA_DIR=/var/lib/package-indexer \
+    PACKAGE_INDEXER_ADMIN_HOST=0.0.0.0
+WORKDIR /app
+COPY package.json package-lock.json ./
+# better-sqlite3 is a native addon: the toolchain is there only while it builds, if no prebuilt binary fits
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && npm ci --omit=dev --no-audit --no-fund \
+ && apt-get purge -y --auto-remove python3 make g++ \
+ && rm -rf /var/lib/apt/lists/* /root/.npm /root/.cache
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /var/lib/package-indexer && chown node:node /var/lib/package-indexer
+USER node
+VOLUME ["/var/lib/package-indexer"]
+EXPOSE 8080 8081
+# node's own fetch: the slim image has no curl
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["serve"]
