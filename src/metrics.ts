@@ -7,8 +7,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommandName, ProtocolErrorReason, Reply } from './protocol/types.js';
 
-const COMMANDS: readonly CommandName[] = ['INDEX', 'REMOVE', 'QUERY'];
-const REPLIES: readonly Reply[] = ['OK', 'FAIL', 'ERROR'];
 
 export interface CounterLike {
   inc(amount?: number): void;
@@ -87,12 +85,11 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
     registers,
   });
-  const counters = new Map<string, { inc(): void }>();
-  const timers = new Map<string, { observe(value: number): void }>();
-  for (const command of COMMANDS) {
-    timers.set(command, duration.labels(command));
-    for (const reply of REPLIES) counters.set(command + reply, commands.labels(command, reply));
-  }
+  const bound = (command: CommandName): { timer: HistogramLike; counters: Record<Reply, CounterLike> } => ({
+    timer: duration.labels(command),
+    counters: { OK: commands.labels(command, 'OK'), FAIL: commands.labels(command, 'FAIL'), ERROR: commands.labels(command, 'ERROR') },
+  });
+  const byCommand: Record<CommandName, ReturnType<typeof bound>> = { INDEX: bound('INDEX'), REMOVE: bound('REMOVE'), QUERY: bound('QUERY') };
   const protocolErrors = new Counter({
     name: 'package_indexer_protocol_errors_total',
     help: 'Lines answered ERROR, by reason.',
@@ -107,8 +104,9 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     totals,
     countCommand(command, reply, seconds) {
       totals.commands++;
-      counters.get(command + reply)?.inc();
-      timers.get(command)?.observe(seconds);
+      const children = byCommand[command];
+      children.counters[reply].inc();
+      children.timer.observe(seconds);
     },
     countProtocolError(reason) {
       errorCounters.get(reason)?.inc();
