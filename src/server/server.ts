@@ -125,6 +125,11 @@ export class IndexServer {
     };
     socket.once('close', forget);
     socket.on('error', () => socket.destroy());
+    // a paused socket never emits 'end', but 'readable' with nothing buffered means the peer left
+    // without sending a line: nothing to answer, so free its place instead of holding it
+    socket.on('readable', () => {
+      if (socket.readableLength === 0) socket.destroy();
+    });
   }
 
   #admitWaiting(): void {
@@ -134,6 +139,7 @@ export class IndexServer {
       this.#options.metrics.connectionsWaiting.set(this.#waiting.length);
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
+      socket.removeAllListeners('readable');
       if (!socket.destroyed) this.#admit(socket);
     }
   }

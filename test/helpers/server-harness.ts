@@ -6,8 +6,9 @@ import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
+import type { Command, Reply } from '../../src/protocol/types.js';
 import { IndexServer, type ServerOptions } from '../../src/server/server.js';
-import type { Backend } from '../../src/store/backend.js';
+import type { Backend, IndexCounts, ListOptions, PackageView } from '../../src/store/backend.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
 
 export interface TestServer {
@@ -15,7 +16,8 @@ export interface TestServer {
   readonly backend: Backend;
   readonly metrics: Metrics;
   readonly port: number;
-  close(): Promise<void>;
+  /** Closes the server gracefully, destroying what is still open after `timeoutMs` (default 1000). */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** Starts a server on 127.0.0.1:0 (an opened MemoryBackend unless one is given) and closes it when the test ends. */
@@ -36,12 +38,12 @@ export async function startTestServer(t: TestContext, overrides: Partial<ServerO
   });
   const address = await server.listen(0, '127.0.0.1');
   let closed = false;
-  const close = async (): Promise<void> => {
+  const close = async (timeoutMs = 1_000): Promise<void> => {
     if (closed) return;
     closed = true;
-    await server.close(1_000);
+    await server.close(timeoutMs);
   };
-  t.after(close);
+  t.after(() => close());
   return { server, backend, metrics, port: address.port, close };
 }
 
@@ -80,8 +82,39 @@ export class RawClient {
     return this.#closed;
   }
 
+  /** Whole reply lines received and not yet taken by readLines. */
+  get pendingLines(): number {
+    return this.#lineCount();
+  }
+
   send(data: string | Buffer): void {
     this.socket.write(data);
+  }
+
+  /** Sends and resolves once the bytes are handed to the kernel. */
+  write(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.write(data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Sends one byte at a time, each in its own write, yielding to the event loop in between. */
+  async sendByteByByte(data: string | Buffer): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    for (const byte of bytes) {
+      await this.write(Buffer.from([byte]));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Shuts down our sending side; replies can still arrive. */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Stops reading replies, so they pile up in the kernel and then in the server. */
+  pauseReading(): void {
+    this.socket.pause();
   }
 
   /** Waits for `count` reply lines (default: all of them within the timeout) and returns them without `\n`. */
@@ -137,5 +170,111 @@ export class RawClient {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
+  }
+}
+
+/** Polls until the condition holds, failing after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The summed value of a metric in the server's registry (0 when it is absent). */
+export async function metricValue(metrics: Metrics, name: string): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? []).reduce((sum, { value }) => sum + value, 0);
+}
+
+/** Resolves true when a TCP connection to the port is refused outright. */
+export function isConnectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+/**
+ * A MemoryBackend that holds every batch until the test releases it, so a test can act while
+ * requests are in flight without relying on timing.
+ */
+export class GatedBackend implements Backend {
+  readonly description = 'gated in-memory (tests only)';
+  readonly inner = new MemoryBackend();
+  #held: Array<() => void> = [];
+  #batches = 0;
+  #onBatch: Array<() => void> = [];
+  #open = false;
+
+  /** Batches received so far, released or not. */
+  get batches(): number {
+    return this.#batches;
+  }
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
+    this.#batches++;
+    if (this.#open) this.inner.execute(commands, done);
+    else this.#held.push(() => this.inner.execute(commands, done));
+    const waiters = this.#onBatch;
+    this.#onBatch = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves once at least `count` batches have arrived. */
+  async waitForBatches(count: number, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#batches < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`only ${this.#batches} of ${count} batches arrived`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#onBatch.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Answers every batch held so far, in arrival order. */
+  release(): void {
+    for (const run of this.#held.splice(0)) run();
+  }
+
+  /** Releases what is held and answers every later batch at once. */
+  openGate(): void {
+    this.#open = true;
+    this.release();
+  }
+
+  isAvailable(): boolean {
+    return true;
+  }
+
+  describe(name: string): Promise<PackageView | undefined> {
+    return this.inner.describe(name);
+  }
+
+  list(options: ListOptions): Promise<string[]> {
+    return this.inner.list(options);
+  }
+
+  counts(): Promise<IndexCounts> {
+    return this.inner.counts();
+  }
+
+  close(): Promise<void> {
+    this.openGate();
+    return this.inner.close();
   }
 }
