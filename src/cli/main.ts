@@ -7,8 +7,10 @@ import { IndexerError } from '../errors.js';
 import type { CliCommand } from './command.js';
 import { serveCommand } from './serve.js';
 import { clientCommand } from './client.js';
+import { checkCommand } from './check.js';
+import { benchCommand } from './bench.js';
 
-const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand];
+const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand];
 
 function overview(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`);

@@ -1,0 +1,217 @@
+/**
+ * `package-indexer bench`: a load generator for the index server. It indexes a dataset (untimed),
+ * then runs a realistic mix of QUERY, INDEX and REMOVE from many sockets and reports throughput
+ * and latency percentiles. With --baseline it first measures a trivial server that answers OK to
+ * everything, so our figures read as a share of what Node's sockets alone allow on this machine.
+ */
+import { runLoad, type LoadResult } from '../../bench/load-generator.js';
+import { Workload } from '../../bench/workload.js';
+import type { Dataset } from '../dataset/dataset.js';
+import { IndexerError } from '../errors.js';
+import { encodeCommand } from '../protocol/encode.js';
+import { BASELINE_SCRIPT, MAIN_SCRIPT, startChildServer, type ChildServer } from './child-server.js';
+import { integerOption, parseCommandArgs, UsageError, type CliCommand } from './command.js';
+import { ProtocolClient } from './protocol-client.js';
+import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom, type Target } from './run-options.js';
+
+export interface BenchOptions {
+  /** Packages, each after its dependencies; indexed before the timed run. */
+  readonly dataset: Dataset;
+  /** Servers under test, unless spawnServer is given. */
+  readonly targets: readonly Target[];
+  readonly connections: number;
+  /** Requests in flight per connection; 1 is ping-pong. */
+  readonly pipeline: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  /** Share of INDEX and REMOVE requests, in percent. */
+  readonly writePercent: number;
+  readonly seed: number;
+  /** Also measure the trivial baseline server, first, with the same load. @default false */
+  readonly baseline?: boolean;
+  /** Start `serve --port 0` with these extra arguments as a child and measure it instead of targets. */
+  readonly spawnServerArgs?: readonly string[];
+  readonly progress?: (line: string) => void;
+}
+
+export interface BenchRun {
+  /** What was measured, e.g. `127.0.0.1:8080` or `baseline (pid 123)`. */
+  readonly label: string;
+  /** Time to index the dataset through one connection, in ms; not part of the figures. */
+  readonly setupMs: number;
+  readonly result: LoadResult;
+}
+
+export interface BenchResult {
+  readonly generator: string;
+  readonly baseline: BenchRun | undefined;
+  readonly target: BenchRun;
+  /** Ours divided by the baseline's, when a baseline ran. */
+  readonly ratios: { readonly throughput: number; readonly p99: number } | undefined;
+}
+
+export class BenchSetupError extends IndexerError {
+  constructor(message: string) {
+    super('PI_ERR_BENCH_SETUP', message);
+  }
+}
+
+/** Requests in flight on the one connection that indexes the dataset before a run and removes it after. */
+const SETUP_WINDOW = 256;
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const progress = options.progress ?? ((): void => {});
+  const generator = `1 process, 1 thread (main), ${options.connections} sockets, pipeline ${options.pipeline}`;
+  progress(`load generator: ${generator}`);
+  let baseline: BenchRun | undefined;
+  if (options.baseline === true) {
+    baseline = await withChild(BASELINE_SCRIPT, ['0'], (child) => measure(options, [{ host: '127.0.0.1', port: child.port }], `baseline (pid ${String(child.pid)})`, progress));
+  }
+  const target = options.spawnServerArgs === undefined
+    ? await measure(options, options.targets, options.targets.map((t) => `${t.host}:${t.port}`).join(','), progress)
+    : await withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', ...options.spawnServerArgs], (child) => measure(options, [{ host: '127.0.0.1', port: child.port }], `serve (pid ${String(child.pid)})`, progress));
+  const ratios = baseline === undefined ? undefined : {
+    throughput: target.result.requestsPerSecond / baseline.result.requestsPerSecond,
+    p99: target.result.latency.p99Us / Math.max(1, baseline.result.latency.p99Us),
+  };
+  return { generator, baseline, target, ratios };
+}
+
+async function withChild<T>(script: string, args: readonly string[], use: (child: ChildServer) => Promise<T>): Promise<T> {
+  const child = await startChildServer(script, args);
+  try {
+    return await use(child);
+  } finally {
+    await child.stop();
+  }
+}
+
+async function measure(options: BenchOptions, targets: readonly Target[], label: string, progress: (line: string) => void): Promise<BenchRun> {
+  const first = targets[0];
+  if (first === undefined) throw new UsageError('no target to measure');
+  progress(`${label}: indexing ${options.dataset.length} packages through one connection (untimed)`);
+  const setupStartedAt = performance.now();
+  await sendAll(first, options.dataset, 'INDEX');
+  const setupMs = performance.now() - setupStartedAt;
+  progress(`${label}: ${(options.warmupMs / 1000).toFixed(1)} s warmup, then ${(options.durationMs / 1000).toFixed(1)} s measured`);
+  const workload = new Workload(options.dataset, options.writePercent);
+  const result = await runLoad({ ...options, targets, workload });
+  progress(`${label}: removing the dataset again (untimed), leaving the index as it was`);
+  await sendAll(first, options.dataset, 'REMOVE');
+  progress(`${label}: ${Math.round(result.requestsPerSecond)} requests/s, p99 ${(result.latency.p99Us / 1000).toFixed(3)} ms`);
+  return { label, setupMs, result };
+}
+
+/**
+ * Sends `kind` for every package, pipelined on one connection, in dataset order for INDEX (each
+ * finds its deps indexed) and in reverse for REMOVE (each finds its dependents gone).
+ */
+async function sendAll(target: Target, dataset: Dataset, kind: 'INDEX' | 'REMOVE'): Promise<void> {
+  const ordered = kind === 'INDEX' ? dataset : [...dataset].reverse();
+  const client = await ProtocolClient.connect(target.host, target.port);
+  try {
+    for (let start = 0; start < ordered.length; start += SETUP_WINDOW) {
+      const window = ordered.slice(start, start + SETUP_WINDOW);
+      const replies = await Promise.all(window.map((pkg) => client.request(encodeCommand(kind === 'INDEX' ? { kind, name: pkg.name, deps: pkg.deps } : { kind, name: pkg.name }))));
+      const refused = replies.findIndex((reply) => reply !== 'OK');
+      if (refused >= 0) throw new BenchSetupError(`${kind} of "${window[refused]?.name ?? '?'}" got ${String(replies[refused])}`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+const USAGE = `Usage: package-indexer bench [options]
+
+Load generator. Indexes the dataset through one connection (untimed), warms up, then runs a mix
+of QUERY (most) and writes that succeed (re-INDEX of a package with its own deps; REMOVE then
+INDEX of a package nobody depends on) for a fixed time, and prints requests/s and latency
+percentiles. One process, one thread, many sockets: on a small machine a second generator process
+would take the core the server needs.
+
+${TARGET_USAGE}
+${datasetUsage(10_000)}
+  --connections C        sockets (default 100)
+  --pipeline K           requests in flight per socket; 1 is ping-pong (default 1)
+  --duration-seconds S   measured time (default 10)
+  --warmup-seconds S     unrecorded load before it (default 1)
+  --write-percent P      share of INDEX and REMOVE requests (default 20)
+  --baseline             first measure a trivial server (OK to every line) with the same load,
+                         then the target, and print ours/baseline ratios
+  --spawn-server         start \`serve --port 0 --admin-port off\` as a child and measure it
+  --server-args "ARGS"   extra arguments for the spawned serve, e.g. "--in-memory"
+  --json                 print the figures as JSON instead of a table`;
+
+function row(name: string, run: BenchRun): string {
+  const { result } = run;
+  const ms = (us: number): string => (us / 1000).toFixed(3).padStart(9);
+  const errors = result.replies.ERROR + result.connectionErrors;
+  return `${name.padEnd(16)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(12)} ${ms(result.latency.p50Us)} ${ms(result.latency.p99Us)} ${ms(result.latency.p999Us)} ${ms(result.latency.maxUs)} ${String(result.replies.FAIL).padStart(8)} ${String(errors).padStart(7)}`;
+}
+
+function formatTable(result: BenchResult, heading: string): string {
+  const lines = [heading, `generator: ${result.generator}`, '', `${''.padEnd(16)} ${'requests/s'.padStart(12)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'p99.9 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'FAIL'.padStart(8)} ${'errors'.padStart(7)}`];
+  if (result.baseline !== undefined) lines.push(row('baseline', result.baseline));
+  lines.push(row('target', result.target));
+  if (result.ratios !== undefined) {
+    lines.push(`ours/baseline    ${`${result.ratios.throughput.toFixed(2)}x`.padStart(12)} ${''.padStart(9)} ${`${result.ratios.p99.toFixed(2)}x`.padStart(9)}`);
+  }
+  lines.push(`target: ${result.target.label}${result.baseline === undefined ? '' : `; baseline: ${result.baseline.label}`}`);
+  return lines.join('\n');
+}
+
+/** parseArgs refuses `--server-args --in-memory` (a value that looks like a flag); glue it on. */
+function gluedServerArgs(args: readonly string[]): string[] {
+  const glued: string[] = [];
+  for (let at = 0; at < args.length; at++) {
+    const value = args[at + 1];
+    if (args[at] === '--server-args' && value !== undefined) {
+      glued.push(`--server-args=${value}`);
+      at++;
+    } else {
+      glued.push(args[at] ?? '');
+    }
+  }
+  return glued;
+}
+
+async function bench(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(gluedServerArgs(args), {
+    ...TARGET_OPTIONS,
+    ...DATASET_OPTIONS,
+    connections: { type: 'string' },
+    pipeline: { type: 'string' },
+    'duration-seconds': { type: 'string' },
+    'warmup-seconds': { type: 'string' },
+    'write-percent': { type: 'string' },
+    baseline: { type: 'boolean' },
+    'spawn-server': { type: 'boolean' },
+    'server-args': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const spawnServer = values['spawn-server'] === true;
+  if (!spawnServer && values['server-args'] !== undefined) throw new UsageError('--server-args needs --spawn-server');
+  if (spawnServer && (values.targets !== undefined || values.host !== undefined || values.port !== undefined)) throw new UsageError('--spawn-server replaces --host, --port and --targets');
+  const settings = {
+    targets: spawnServer ? [] : targetsFrom(values),
+    connections: integerOption(values, 'connections', 100, 1),
+    pipeline: integerOption(values, 'pipeline', 1, 1),
+    durationMs: numberOption(values, 'duration-seconds', 10, 0.1, 86_400) * 1000,
+    warmupMs: numberOption(values, 'warmup-seconds', 1, 0, 3_600) * 1000,
+    writePercent: numberOption(values, 'write-percent', 20, 0, 100),
+    seed: seedOption(values),
+    baseline: values.baseline === true,
+    spawnServerArgs: spawnServer ? String(values['server-args'] ?? '').split(/\s+/).filter((arg) => arg !== '') : undefined,
+  };
+  const progress = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const { dataset, description } = await datasetFrom(values, 10_000);
+  progress(`dataset: ${description}`);
+  const result = await runBench({ ...settings, dataset, progress });
+  const heading = `bench: ${settings.connections} connections, pipeline ${settings.pipeline}, ${settings.durationMs / 1000} s measured after ${settings.warmupMs / 1000} s warmup, ${settings.writePercent}% writes; dataset: ${description}`;
+  process.stdout.write(values.json === true ? `${JSON.stringify({ settings, dataset: description, ...result }, null, 2)}\n` : `${formatTable(result, heading)}\n`);
+  return 0;
+}
+
+export const benchCommand: CliCommand = { name: 'bench', summary: 'load generator: throughput and latency', usage: USAGE, run: bench };

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LatencyHistogram } from '../../bench/latency-histogram.js';
+import { runBench } from '../../src/cli/bench.js';
+import { generateDataset } from '../../src/dataset/generate.js';
+import { startTestServer } from '../helpers/server-harness.js';
+
+test('the latency histogram reports percentiles within a few percent', () => {
+  const histogram = new LatencyHistogram();
+  for (let us = 1; us <= 100_000; us++) histogram.record(us);
+  const summary = histogram.summary();
+  assert.equal(summary.count, 100_000);
+  assert.equal(summary.maxUs, 100_000);
+  for (const [got, want] of [[summary.p50Us, 50_000], [summary.p99Us, 99_000], [summary.p999Us, 99_900]] as const) {
+    assert.ok(Math.abs(got - want) / want < 0.04, `${got} vs ${want}`);
+  }
+  histogram.reset();
+  assert.equal(histogram.summary().p99Us, 0);
+});
+
+test('bench measures our server and the baseline with positive throughput and ordered percentiles', async (t) => {
+  const { port, backend } = await startTestServer(t);
+  const dataset = generateDataset({ packages: 1000, seed: 5 });
+  const result = await runBench({
+    dataset,
+    targets: [{ host: '127.0.0.1', port }],
+    connections: 8,
+    pipeline: 4,
+    durationMs: 500,
+    warmupMs: 100,
+    writePercent: 20,
+    seed: 5,
+    baseline: true,
+  });
+  for (const run of [result.target, result.baseline]) {
+    assert.ok(run !== undefined);
+    const { latency, replies, connectionErrors, requestsPerSecond } = run.result;
+    assert.ok(requestsPerSecond > 0);
+    assert.ok(latency.count > 0);
+    assert.ok(latency.p50Us <= latency.p99Us && latency.p99Us <= latency.p999Us && latency.p999Us <= latency.maxUs);
+    assert.equal(replies.ERROR, 0);
+    assert.equal(connectionErrors, 0);
+  }
+  assert.ok(result.ratios !== undefined && result.ratios.throughput > 0);
+  const { replies } = result.target.result;
+  assert.ok(replies.OK > replies.FAIL, 'writes and queries mostly succeed');
+  assert.equal((await backend.counts()).packages, 0, 'bench removes the dataset it indexed');
+});
