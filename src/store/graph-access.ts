@@ -6,7 +6,10 @@ import type { PackageGraph } from '../graph/package-graph.js';
 import type { Command, Reply } from '../protocol/types.js';
 import type { ListOptions, PackageView } from './backend.js';
 
-export function applyCommand(graph: PackageGraph, command: Command): Reply {
+/** What these functions use of a graph: PackageGraph and NumberedGraph both provide it. */
+export type GraphView = Pick<PackageGraph, 'index' | 'remove' | 'has' | 'dependenciesOf' | 'dependentsOf' | 'names'>;
+
+export function applyCommand(graph: GraphView, command: Command): Reply {
   switch (command.kind) {
     case 'INDEX':
       return graph.index(command.name, command.deps) === 'ok' ? 'OK' : 'FAIL';
@@ -17,7 +20,7 @@ export function applyCommand(graph: PackageGraph, command: Command): Reply {
   }
 }
 
-export function describePackage(graph: PackageGraph, name: string): PackageView | undefined {
+export function describePackage(graph: GraphView, name: string): PackageView | undefined {
   const dependencies = graph.dependenciesOf(name);
   if (dependencies === undefined) return undefined;
   return {
@@ -28,7 +31,7 @@ export function describePackage(graph: PackageGraph, name: string): PackageView 
 }
 
 /** O(packages): the read API is for operators, not the hot path. */
-export function listNames(graph: PackageGraph, { prefix, after, limit }: ListOptions): string[] {
+export function listNames(graph: GraphView, { prefix, after, limit }: ListOptions): string[] {
   const matches: string[] = [];
   for (const name of graph.names()) {
     if (name.startsWith(prefix) && name > after) matches.push(name);

@@ -1,0 +1,194 @@
+/**
+ * The embedded default: the in-memory graph answers every command, and an SQLite file in the data
+ * directory is its durable copy, row for row (a package's row is keyed by its id in the graph).
+ * Group commit: the changes of one event-loop turn are written in one transaction, and no reply
+ * of that turn (reads included) is released before it commits. A failed commit undoes the turn's
+ * changes on the graph, so graph and file stay equal, and turns every reply of the turn into
+ * ERROR: an OK never leaves for a change that is not stored.
+ */
+import path from 'node:path';
+import type { Statement } from 'better-sqlite3';
+import { StoreCommitError } from '../errors.js';
+import { NumberedGraph } from '../graph/numbered-graph.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Command, Reply } from '../protocol/types.js';
+import type { Backend, IndexCounts, ListOptions, PackageView } from './backend.js';
+import { applyCommand, describePackage, listNames } from './graph-access.js';
+import { STORE_FILE_NAME, openStoreFile, type FsyncSetting, type StoreFile } from './sqlite-file.js';
+import { encodeDependencyIds, loadStore } from './sqlite-load.js';
+
+export interface SqliteBackendOptions {
+  /** Directory of the store file, created if missing. */
+  readonly dataDir: string;
+  /** 'always' syncs every commit to disk (survives power loss); 'normal' survives a process crash. */
+  readonly fsync: FsyncSetting;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** What an id held before a change: a package, or nothing (name null). */
+interface PreviousState {
+  readonly id: number;
+  readonly name: string | null;
+  readonly dependencyIds: readonly number[] | undefined;
+}
+
+/** The changes of one event-loop turn, and the replies waiting for them to commit. */
+interface Turn {
+  /** Ids whose row must be rewritten from the graph's current state. */
+  readonly changed: Set<number>;
+  /** Every change's previous state, in the order made, to undo a failed commit. */
+  readonly undo: PreviousState[];
+  readonly waiting: Array<{ readonly done: (replies: Reply[]) => void; readonly replies: Reply[] }>;
+}
+
+export class SqliteBackend implements Backend {
+  readonly description: string;
+  #options: SqliteBackendOptions;
+  #graph = new NumberedGraph();
+  #store: StoreFile | undefined;
+  #writeRows: ((changed: ReadonlySet<number>) => void) | undefined;
+  #turn: Turn | undefined;
+  #commitTimer: NodeJS.Immediate | undefined;
+
+  constructor(options: SqliteBackendOptions) {
+    this.#options = options;
+    this.description = `sqlite ${path.join(options.dataDir, STORE_FILE_NAME)} (fsync ${options.fsync})`;
+  }
+
+  /** Takes the directory's lock, loads the whole store into the graph, and checks it. */
+  async open(): Promise<void> {
+    if (this.#store !== undefined) return;
+    const startedAt = performance.now();
+    const store = openStoreFile(this.#options.dataDir, this.#options.fsync);
+    try {
+      await loadStore(store.db, store.file, this.#graph);
+    } catch (error) {
+      store.release();
+      this.#graph = new NumberedGraph();
+      throw error;
+    }
+    this.#prepare(store);
+    this.#store = store;
+    const durationMs = Math.round(performance.now() - startedAt);
+    this.#options.logger.info({ file: store.file, packages: this.#graph.size, dependencies: this.#graph.edgeCount, durationMs }, 'store loaded');
+  }
+
+  execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
+    const replies: Reply[] = new Array(commands.length);
+    if (this.#store === undefined) {
+      done(replies.fill('ERROR'));
+      return;
+    }
+    for (let i = 0; i < commands.length; i++) replies[i] = this.#apply(commands[i] as Command);
+    // with nothing pending, everything this batch saw is already committed
+    if (this.#turn === undefined) done(replies);
+    else this.#turn.waiting.push({ done, replies });
+  }
+
+  isAvailable(): boolean {
+    return this.#store !== undefined;
+  }
+
+  async describe(name: string): Promise<PackageView | undefined> {
+    return describePackage(this.#graph, name);
+  }
+
+  async list(options: ListOptions): Promise<string[]> {
+    return listNames(this.#graph, options);
+  }
+
+  async counts(): Promise<IndexCounts> {
+    return { packages: this.#graph.size, dependencies: this.#graph.edgeCount };
+  }
+
+  /** Commits the turn in flight (its replies go out), then releases the lock. */
+  async close(): Promise<void> {
+    const store = this.#store;
+    if (store === undefined) return;
+    // a reply callback may hand over its connection's next batch, which starts another turn
+    while (this.#turn !== undefined) this.#commit();
+    this.#store = undefined;
+    this.#writeRows = undefined;
+    store.release();
+  }
+
+  #apply(command: Command): Reply {
+    const graph = this.#graph;
+    if (command.kind === 'QUERY') return applyCommand(graph, command);
+    const before = graph.idOf(command.name);
+    const previous = before === undefined ? undefined : graph.dependencyIdsAt(before);
+    const reply = applyCommand(graph, command);
+    const id = before ?? graph.idOf(command.name);
+    if (reply !== 'OK' || id === undefined) return reply;
+    const next = graph.dependencyIdsAt(id);
+    if (!sameIds(previous, next)) {
+      this.#record({ id, name: previous === undefined ? null : command.name, dependencyIds: previous });
+    }
+    return reply;
+  }
+
+  #record(previous: PreviousState): void {
+    if (this.#turn === undefined) {
+      this.#turn = { changed: new Set(), undo: [], waiting: [] };
+      this.#commitTimer = setImmediate(() => this.#commit());
+    }
+    this.#turn.changed.add(previous.id);
+    this.#turn.undo.push(previous);
+  }
+
+  #commit(): void {
+    const turn = this.#turn;
+    if (turn === undefined) return;
+    // a reply callback may hand us its connection's next batch at once: that starts a new turn
+    this.#turn = undefined;
+    clearImmediate(this.#commitTimer);
+    const { metrics } = this.#options;
+    const startedAt = performance.now();
+    try {
+      if (this.#writeRows === undefined) throw new Error('the store is closed');
+      this.#writeRows(turn.changed);
+    } catch (error) {
+      this.#fail(turn, error);
+      return;
+    }
+    metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
+    metrics.commitBatchSize.observe(turn.changed.size);
+    for (const { done, replies } of turn.waiting) done(replies);
+  }
+
+  /** The transaction rolled back: undo the turn on the graph too, and answer ERROR for all of it. */
+  #fail(turn: Turn, cause: unknown): void {
+    for (let i = turn.undo.length - 1; i >= 0; i--) {
+      const { id, name, dependencyIds } = turn.undo[i] as PreviousState;
+      this.#graph.put(id, name, dependencyIds);
+    }
+    this.#options.metrics.commitFailures.inc();
+    const err = new StoreCommitError(`the commit of ${turn.changed.size} changed packages failed`, { cause });
+    this.#options.logger.error({ err, changed: turn.changed.size, batches: turn.waiting.length }, 'store commit failed; its changes are undone and its replies are ERROR');
+    for (const { done, replies } of turn.waiting) done(replies.fill('ERROR'));
+  }
+
+  #prepare({ db }: StoreFile): void {
+    const upsert: Statement<[number, string, Buffer]> = db.prepare(
+      'INSERT INTO packages (id, name, dependencies) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, dependencies = excluded.dependencies',
+    );
+    const remove: Statement<[number]> = db.prepare('DELETE FROM packages WHERE id = ?');
+    const graph = this.#graph;
+    this.#writeRows = db.transaction((changed: ReadonlySet<number>) => {
+      for (const id of changed) {
+        const name = graph.nameAt(id);
+        if (name === undefined) remove.run(id);
+        else upsert.run(id, name, encodeDependencyIds(graph.dependencyIdsAt(id) ?? []));
+      }
+    });
+  }
+}
+
+function sameIds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,170 @@
+/**
+ * Opens the embedded store's SQLite file, or refuses with the reason. One server per data
+ * directory: SQLite's own exclusive lock (locking_mode=EXCLUSIVE), which the kernel drops when the
+ * process dies, so a crash never leaves a stale lock. A file that is locked, not a database, not
+ * ours, corrupt or from a newer version is refused untouched: nothing here repairs or overwrites.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreOpenError } from '../errors.js';
+
+export type FsyncSetting = 'always' | 'normal';
+
+export const STORE_FILE_NAME = 'index.db';
+/** Informational: lets a refused second server name the holder of the lock. */
+export const PID_FILE_NAME = 'server.pid';
+/** 'PIDX' in the SQLite header marks a file as a package-indexer store. */
+export const APPLICATION_ID = 0x50494458;
+/** The table layout's version (PRAGMA user_version); a change comes with a migration. */
+export const SCHEMA_VERSION = 1;
+
+export const STORE_OPEN_CODES = {
+  locked: 'PI_ERR_STORE_OPEN_LOCKED',
+  unwritable: 'PI_ERR_STORE_OPEN_UNWRITABLE',
+  notADatabase: 'PI_ERR_STORE_OPEN_NOT_A_DATABASE',
+  foreign: 'PI_ERR_STORE_OPEN_FOREIGN',
+  newerSchema: 'PI_ERR_STORE_OPEN_NEWER_SCHEMA',
+  corrupt: 'PI_ERR_STORE_OPEN_CORRUPT',
+  /** Any other failure to open, e.g. an I/O error; the message carries SQLite's reason. */
+  failed: 'PI_ERR_STORE_OPEN',
+} as const;
+
+// no index on name: the graph keeps names unique, and the load checks it
+const SCHEMA = `
+  CREATE TABLE packages (
+    id INTEGER PRIMARY KEY, -- the package's number in the graph; dependency lists refer to it
+    name TEXT NOT NULL,
+    dependencies BLOB NOT NULL -- the dependencies' ids, 4 bytes each, little-endian
+  ) STRICT;
+  PRAGMA application_id = ${APPLICATION_ID};
+  PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+export interface StoreFile {
+  readonly db: Database.Database;
+  readonly file: string;
+  /** Removes our pid file, then closes the database, which releases the lock. */
+  release(): void;
+}
+
+export function openStoreFile(dataDir: string, fsync: FsyncSetting): StoreFile {
+  const dir = path.resolve(dataDir);
+  prepareDirectory(dir);
+  const file = path.join(dir, STORE_FILE_NAME);
+  const db = openDatabase(file, dir);
+  const pidFile = path.join(dir, PID_FILE_NAME);
+  try {
+    lock(db, dir, file);
+    const fresh = checkFormat(db, file);
+    configure(db, fsync, file);
+    if (fresh) db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+  } catch (error) {
+    db.close();
+    throw refusal(error, file);
+  }
+  const release = (): void => {
+    if (readPid(pidFile) === String(process.pid)) fs.rmSync(pidFile, { force: true });
+    db.close();
+  };
+  return { db, file, release };
+}
+
+/** Turns an SQLite failure while opening or loading into a refusal that names the file. */
+export function refusal(error: unknown, file: string): StoreOpenError {
+  if (error instanceof StoreOpenError) return error;
+  const code = sqliteCode(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code.startsWith('SQLITE_NOTADB')) {
+    return new StoreOpenError(STORE_OPEN_CODES.notADatabase, file, `${file} is not an SQLite database (${reason}); refusing to touch it`, { cause: error });
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new StoreOpenError(STORE_OPEN_CODES.corrupt, file, `${file} is corrupt (${reason}); restore it from a backup`, { cause: error });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+    return new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} cannot be opened for writing (${reason})`, { cause: error });
+  }
+  return new StoreOpenError(STORE_OPEN_CODES.failed, file, `${file} cannot be opened: ${reason}`, { cause: error });
+}
+
+function prepareDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : `this user cannot write there (${code})`;
+    throw new StoreOpenError(STORE_OPEN_CODES.unwritable, dir, `data directory ${dir} is unusable: ${reason}`, { cause: error });
+  }
+}
+
+function openDatabase(file: string, dir: string): Database.Database {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (stat !== undefined && !stat.isFile()) {
+    throw new StoreOpenError(STORE_OPEN_CODES.notADatabase, file, `${file} is not a regular file; refusing to touch it`);
+  }
+  try {
+    if (stat !== undefined) fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+    // timeout 0: a held lock is refused at once instead of waited for
+    return new Database(file, { timeout: 0 });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} in data directory ${dir} cannot be opened for writing (${reason})`, { cause: error });
+  }
+}
+
+/** Takes the exclusive lock before anything else reads the file, and keeps it until close. */
+function lock(db: Database.Database, dir: string, file: string): void {
+  db.pragma('locking_mode = EXCLUSIVE');
+  try {
+    db.exec('BEGIN EXCLUSIVE; COMMIT;');
+  } catch (error) {
+    if (!sqliteCode(error).startsWith('SQLITE_BUSY')) throw error;
+    const pid = readPid(path.join(dir, PID_FILE_NAME)) ?? 'unknown';
+    throw new StoreOpenError(STORE_OPEN_CODES.locked, file, `data directory ${dir} is in use by another server (pid ${pid})`, { cause: error });
+  }
+}
+
+/** Reads only the header and the schema table; true when the file is empty and can be created. */
+function checkFormat(db: Database.Database, file: string): boolean {
+  const applicationId = db.pragma('application_id', { simple: true });
+  const version = db.pragma('user_version', { simple: true });
+  const objects = db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+  if (applicationId === 0 && version === 0 && objects === 0) return true;
+  if (applicationId !== APPLICATION_ID) {
+    throw new StoreOpenError(STORE_OPEN_CODES.foreign, file, `${file} is an SQLite database but not a package-indexer store; refusing to touch it`);
+  }
+  if (typeof version !== 'number' || version > SCHEMA_VERSION) {
+    throw new StoreOpenError(STORE_OPEN_CODES.newerSchema, file, `${file} has schema version ${String(version)}, newer than the ${SCHEMA_VERSION} this server knows; upgrade package-indexer`);
+  }
+  const table = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'packages'").pluck().get();
+  if (version < SCHEMA_VERSION || table !== 1) {
+    throw new StoreOpenError(STORE_OPEN_CODES.corrupt, file, `${file} is corrupt (schema version ${version}, packages table ${table === 1 ? 'present' : 'missing'}); restore it from a backup`);
+  }
+  return false;
+}
+
+function configure(db: Database.Database, fsync: FsyncSetting, file: string): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') {
+    throw new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} cannot use write-ahead logging (journal mode stays ${String(mode)})`);
+  }
+  // in WAL mode, FULL syncs the log at every commit; NORMAL only at checkpoints
+  db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
+}
+
+function readPid(pidFile: string): string | undefined {
+  try {
+    const text = fs.readFileSync(pidFile, 'utf8').trim();
+    return /^\d+$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sqliteCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}

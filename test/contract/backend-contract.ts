@@ -1,0 +1,138 @@
+/**
+ * The behaviour every Backend must have, run against each one (memory, SQLite, PostgreSQL): the
+ * protocol's rules through `execute`, the read API, and `close`. It knows nothing of how a
+ * backend stores things; each run gets a fresh, empty, opened backend from `makeBackend`.
+ */
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import { parseLine } from '../../src/protocol/parse.js';
+import type { Command, Reply } from '../../src/protocol/types.js';
+import type { Backend } from '../../src/store/backend.js';
+
+export interface ContractSubject {
+  /** Opened and empty. */
+  readonly backend: Backend;
+  /** Closes the backend if the test has not, and removes whatever it stored. */
+  cleanup(): Promise<void>;
+}
+
+/** Parses request lines (without `\n`), each of which must be a valid command. */
+export function commandsOf(...lines: string[]): Command[] {
+  return lines.map((line) => {
+    const parsed = parseLine(line);
+    assert.notEqual(parsed.kind, 'error', `"${line}" is not a valid command`);
+    return parsed as Command;
+  });
+}
+
+/** `execute` as a promise; fails the test if `done` is called more than once. */
+export function run(backend: Backend, ...lines: string[]): Promise<Reply[]> {
+  return new Promise((resolve, reject) => {
+    let calls = 0;
+    backend.execute(commandsOf(...lines), (replies) => {
+      calls++;
+      if (calls > 1) reject(new Error('done was called more than once'));
+      else resolve(replies);
+    });
+  });
+}
+
+export function runBackendContract(name: string, makeBackend: () => Promise<ContractSubject>): void {
+  async function fresh(t: TestContext): Promise<Backend> {
+    const subject = await makeBackend();
+    t.after(() => subject.cleanup());
+    return subject.backend;
+  }
+
+  describe(`${name} backend contract`, () => {
+    test('indexes packages whose dependencies are indexed and refuses the others', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(await run(backend, 'INDEX|b|a', 'INDEX|a|', 'INDEX|b|a', 'QUERY|a|', 'QUERY|b|', 'QUERY|c|'), ['FAIL', 'OK', 'OK', 'OK', 'OK', 'FAIL']);
+    });
+
+    test('removes a package only when nothing depends on it, and removing an absent one is OK', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|b|a', 'REMOVE|a|', 'REMOVE|b|', 'REMOVE|a|', 'REMOVE|a|', 'QUERY|a|'), ['OK', 'OK', 'FAIL', 'OK', 'OK', 'OK', 'FAIL']);
+    });
+
+    test('re-indexing replaces the dependency list rather than adding to it', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|b|', 'INDEX|c|a', 'INDEX|c|b'), ['OK', 'OK', 'OK', 'OK']);
+      assert.deepEqual(await run(backend, 'REMOVE|a|', 'REMOVE|b|'), ['OK', 'FAIL']);
+      assert.deepEqual((await backend.describe('c'))?.dependencies, ['b']);
+      assert.deepEqual(await run(backend, 'INDEX|c|', 'REMOVE|b|'), ['OK', 'OK']);
+    });
+
+    test('a failed re-index keeps the old dependency list', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|c|a', 'INDEX|c|a,missing', 'REMOVE|a|'), ['OK', 'OK', 'FAIL', 'FAIL']);
+      assert.deepEqual((await backend.describe('c'))?.dependencies, ['a']);
+    });
+
+    test('applies a batch in order, each command seeing the ones before it', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(
+        await run(backend, 'INDEX|a|', 'INDEX|b|a', 'REMOVE|a|', 'REMOVE|b|', 'REMOVE|a|', 'INDEX|b|a', 'QUERY|b|'),
+        ['OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'FAIL'],
+      );
+    });
+
+    test('answers batches given in the same turn, each once and with its own replies', async (t) => {
+      const backend = await fresh(t);
+      const first = run(backend, 'INDEX|a|', 'INDEX|b|a');
+      const second = run(backend, 'QUERY|b|', 'REMOVE|a|');
+      const third = run(backend, 'QUERY|zzz|');
+      assert.deepEqual(await Promise.all([first, second, third]), [['OK', 'OK'], ['OK', 'FAIL'], ['FAIL']]);
+    });
+
+    test('answers an empty batch with no replies', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(await run(backend), []);
+    });
+
+    test('describes a package with its dependencies and dependents in name order', async (t) => {
+      const backend = await fresh(t);
+      await run(backend, 'INDEX|zlib|', 'INDEX|Alpha|', 'INDEX|m|zlib,Alpha', 'INDEX|b|m', 'INDEX|a|m,zlib');
+      assert.deepEqual(await backend.describe('m'), { name: 'm', dependencies: ['Alpha', 'zlib'], dependents: ['a', 'b'] });
+      assert.deepEqual(await backend.describe('zlib'), { name: 'zlib', dependencies: [], dependents: ['a', 'm'] });
+      assert.equal(await backend.describe('missing'), undefined);
+      await run(backend, 'REMOVE|a|');
+      assert.deepEqual((await backend.describe('zlib'))?.dependents, ['m']);
+    });
+
+    test('lists names in code-point order, by prefix, after a cursor, up to a limit', async (t) => {
+      const backend = await fresh(t);
+      await run(backend, 'INDEX|lib-b|', 'INDEX|Zeta|', 'INDEX|lib-a|', 'INDEX|lib-c|', 'INDEX|other|', 'INDEX|lib-d|');
+      assert.deepEqual(await backend.list({ prefix: '', after: '', limit: 100 }), ['Zeta', 'lib-a', 'lib-b', 'lib-c', 'lib-d', 'other']);
+      assert.deepEqual(await backend.list({ prefix: 'lib-', after: '', limit: 2 }), ['lib-a', 'lib-b']);
+      assert.deepEqual(await backend.list({ prefix: 'lib-', after: 'lib-b', limit: 2 }), ['lib-c', 'lib-d']);
+      assert.deepEqual(await backend.list({ prefix: 'lib-', after: 'lib-d', limit: 2 }), []);
+      assert.deepEqual(await backend.list({ prefix: 'none', after: '', limit: 10 }), []);
+      await run(backend, 'REMOVE|lib-b|');
+      assert.deepEqual(await backend.list({ prefix: 'lib-', after: '', limit: 10 }), ['lib-a', 'lib-c', 'lib-d']);
+    });
+
+    test('counts packages and dependency edges as they change', async (t) => {
+      const backend = await fresh(t);
+      assert.deepEqual(await backend.counts(), { packages: 0, dependencies: 0 });
+      await run(backend, 'INDEX|a|', 'INDEX|b|', 'INDEX|c|a,b', 'INDEX|d|c');
+      assert.deepEqual(await backend.counts(), { packages: 4, dependencies: 3 });
+      await run(backend, 'INDEX|c|a', 'REMOVE|d|', 'REMOVE|b|');
+      assert.deepEqual(await backend.counts(), { packages: 2, dependencies: 1 });
+    });
+
+    test('is available once opened', async (t) => {
+      const backend = await fresh(t);
+      assert.equal(backend.isAvailable(), true);
+    });
+
+    test('close answers every batch it was given before it resolves', async (t) => {
+      const backend = await fresh(t);
+      const answered: Reply[][] = [];
+      backend.execute(commandsOf('INDEX|a|', 'INDEX|b|a'), (replies) => answered.push(replies));
+      backend.execute(commandsOf('QUERY|b|'), (replies) => answered.push(replies));
+      await backend.close();
+      assert.deepEqual(answered, [['OK', 'OK'], ['OK']]);
+    });
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Runs the built `package-indexer serve` as a child process, as a user would, for the tests that
+ * need a real process: restarts, kill -9, locks held by another process, refusals with exit codes.
+ * The child listens on 127.0.0.1 port 0 with the admin port off; its port comes from its log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/** dist/test/helpers/serve-child.js -> dist/src/cli/main.js */
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ServeChild {
+  readonly pid: number;
+  readonly port: number;
+  /** The JSON log lines printed so far. */
+  readonly logs: ReadonlyArray<Record<string, unknown>>;
+  readonly finished: Promise<Finished>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface ServeOptions {
+  /** Run as the unprivileged user `nobody` when the tests run as root (root ignores file modes). */
+  readonly unprivileged?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/** True when the tests run as root, so a child must drop to `nobody` to be denied anything. */
+export const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/** A temporary directory that the unprivileged child user can reach, removed when the test ends. */
+export function tempDir(t: TestContext, prefix = 'pi-durable-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  t.after(() => {
+    makeWritable(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+function makeWritable(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isDirectory()) fs.chmodSync(path.join(entry.parentPath, entry.name), 0o755);
+  }
+}
+
+function launch(t: TestContext, args: readonly string[], options: ServeOptions): { child: ChildProcess; finished: Promise<Finished> } {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('PACKAGE_INDEXER_')) env[key] = value;
+  }
+  const identity = options.unprivileged === true && RUNNING_AS_ROOT ? { uid: 65534, gid: 65534 } : {};
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--admin-port', 'off', ...args], {
+    env,
+    cwd: os.tmpdir(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...identity,
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const finished = new Promise<Finished>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, finished };
+}
+
+/** Starts `serve` and resolves once it listens; rejects with its output if it exits or stalls first. */
+export async function startServe(t: TestContext, args: readonly string[], options: ServeOptions = {}): Promise<ServeChild> {
+  const { child, finished } = launch(t, args, options);
+  const logs: Array<Record<string, unknown>> = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('serve did not listen in time')), options.timeoutMs ?? 15_000);
+    void finished.then((result) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with code ${String(result.code)} before listening: ${result.stderr}`));
+    });
+    let pending = '';
+    child.stdout?.on('data', (text: string) => {
+      pending += text;
+      for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
+        const line = parseLogLine(pending.slice(0, at));
+        pending = pending.slice(at + 1);
+        if (line === undefined) continue;
+        logs.push(line);
+        const address = line.address as { port?: unknown } | undefined;
+        if (typeof address?.port === 'number') {
+          clearTimeout(timer);
+          resolve(address.port);
+        }
+      }
+    });
+  });
+  return { pid: child.pid as number, port, logs, finished, kill: (signal) => child.kill(signal) };
+}
+
+/** Runs `serve` expecting it to refuse to start; resolves with how it exited. */
+export async function serveUntilExit(t: TestContext, args: readonly string[], options: ServeOptions = {}): Promise<Finished> {
+  const { child, finished } = launch(t, args, options);
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('serve did not exit in time'));
+    }, options.timeoutMs ?? 15_000);
+  });
+  try {
+    return await Promise.race([finished, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function parseLogLine(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * kill -9 under load, several rounds on one data directory: a child `serve` takes concurrent,
+ * pipelined commands from several clients that remember every command answered OK; it is killed
+ * at a random moment and the store is opened again. Every package whose last acknowledged change
+ * was INDEX must be there with exactly those dependencies, every one whose last acknowledged
+ * change was REMOVE must be absent; a command still unanswered at the kill may go either way.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { ProtocolClient } from '../../src/cli/protocol-client.js';
+import { silentLogger } from '../../src/log.js';
+import { disabledMetrics } from '../../src/metrics.js';
+import type { Reply } from '../../src/protocol/types.js';
+import { SqliteBackend } from '../../src/store/sqlite-backend.js';
+import { startServe, tempDir } from '../helpers/serve-child.js';
+
+const ROUNDS = 5;
+const CLIENTS = 4;
+/** Commands each client keeps in flight on its one connection. */
+const LANES = 8;
+const PACKAGES_PER_CLIENT = 40;
+const BASE = ['base-0', 'base-1', 'base-2', 'base-3'];
+
+/** Sorted dependencies, or null for "not indexed". */
+type State = readonly string[] | null;
+
+interface Write {
+  readonly kind: 'INDEX' | 'REMOVE';
+  readonly name: string;
+  readonly after: State;
+}
+
+interface RoundResult {
+  readonly acknowledged: number;
+  readonly errors: number;
+}
+
+/** What the clients know: the last acknowledged state of each package, and the write in flight. */
+class Ledger {
+  readonly acked = new Map<string, State>();
+  readonly inFlight = new Map<string, Write | undefined>();
+
+  constructor(readonly names: readonly string[]) {
+    for (const name of names) this.acked.set(name, null);
+  }
+
+  /** The states a package may be in after the kill. */
+  allowed(name: string): State[] {
+    const states = [this.acked.get(name) ?? null];
+    const write = this.inFlight.get(name);
+    if (write !== undefined) states.push(write.after);
+    return states;
+  }
+}
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)] as T;
+}
+
+/** One random command for a package not in flight; the ledger learns its outcome. */
+async function sendOne(client: ProtocolClient, ledger: Ledger, own: readonly string[], counts: { acknowledged: number; errors: number }): Promise<void> {
+  const free = own.filter((name) => !ledger.inFlight.has(name));
+  const name = pick(free);
+  const roll = Math.random();
+  let line: string;
+  let write: Write | undefined;
+  if (roll < 0.5) {
+    const candidates = [...BASE, ...own.filter((other) => other !== name && ledger.acked.get(other) !== null)];
+    const deps = [...new Set(Array.from({ length: Math.floor(Math.random() * 4) }, () => pick(candidates)))];
+    line = `INDEX|${name}|${deps.join(',')}`;
+    write = { kind: 'INDEX', name, after: deps.sort() };
+  } else if (roll < 0.85) {
+    line = `REMOVE|${name}|`;
+    write = { kind: 'REMOVE', name, after: null };
+  } else {
+    line = `QUERY|${name}|`;
+  }
+  ledger.inFlight.set(name, write);
+  const reply: Reply = await client.request(`${line}\n`);
+  ledger.inFlight.delete(name);
+  counts.acknowledged++;
+  if (reply === 'ERROR') counts.errors++;
+  if (reply === 'OK' && write !== undefined) ledger.acked.set(name, write.after);
+}
+
+async function loadUntilKilled(port: number, ledger: Ledger, kill: () => void): Promise<RoundResult> {
+  const counts = { acknowledged: 0, errors: 0 };
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => ProtocolClient.connect('127.0.0.1', port)));
+  const lanes = clients.flatMap((client, c) => {
+    const own = ledger.names.filter((name) => name.startsWith(`c${c}-`));
+    return Array.from({ length: LANES }, async () => {
+      for (;;) await sendOne(client, ledger, own, counts);
+    });
+  });
+  setTimeout(kill, 150 + Math.random() * 600);
+  // every lane ends when the kill drops its connection
+  await Promise.allSettled(lanes);
+  for (const client of clients) client.close();
+  return counts;
+}
+
+/** Opens the store as a restart would, and checks every package against the ledger. */
+async function verifyStore(dataDir: string, ledger: Ledger): Promise<{ present: number; undecided: number }> {
+  const backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: disabledMetrics() });
+  await backend.open();
+  let present = 0;
+  try {
+    for (const name of BASE) assert.deepEqual((await backend.describe(name))?.dependencies, [], name);
+    for (const name of ledger.names) {
+      const view = await backend.describe(name);
+      const actual: State = view === undefined ? null : view.dependencies;
+      assert.ok(
+        ledger.allowed(name).some((state) => JSON.stringify(state) === JSON.stringify(actual)),
+        `${name} is ${JSON.stringify(actual)}; acknowledged ${JSON.stringify(ledger.acked.get(name))}, in flight ${JSON.stringify(ledger.inFlight.get(name))}`,
+      );
+      ledger.acked.set(name, actual);
+      if (actual !== null) present++;
+    }
+  } finally {
+    await backend.close();
+  }
+  const undecided = [...ledger.inFlight.values()].filter((write) => write !== undefined).length;
+  ledger.inFlight.clear();
+  return { present, undecided };
+}
+
+/** Every package answers QUERY as the ledger says, from a freshly started server. */
+async function assertServed(port: number, ledger: Ledger): Promise<void> {
+  const client = await ProtocolClient.connect('127.0.0.1', port);
+  try {
+    const names = [...BASE, ...ledger.names];
+    const replies = await Promise.all(names.map((name) => client.request(`QUERY|${name}|\n`)));
+    const expected = names.map((name) => (BASE.includes(name) || ledger.acked.get(name) !== null ? 'OK' : 'FAIL'));
+    assert.deepEqual(replies, expected);
+  } finally {
+    client.close();
+  }
+}
+
+async function seedBase(t: TestContext, dataDir: string): Promise<void> {
+  const server = await startServe(t, ['--data-dir', dataDir]);
+  const client = await ProtocolClient.connect('127.0.0.1', server.port);
+  assert.deepEqual(await Promise.all(BASE.map((name) => client.request(`INDEX|${name}|\n`))), BASE.map(() => 'OK'));
+  client.close();
+  server.kill('SIGKILL');
+  await server.finished;
+}
+
+test(`every acknowledged change survives kill -9 under concurrent load (${ROUNDS} rounds)`, async (t) => {
+  const dataDir = tempDir(t, 'pi-crash-');
+  const names = Array.from({ length: CLIENTS * PACKAGES_PER_CLIENT }, (_, i) => `c${i % CLIENTS}-p${Math.floor(i / CLIENTS)}`);
+  const ledger = new Ledger(names);
+  await seedBase(t, dataDir);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const server = await startServe(t, ['--data-dir', dataDir]);
+    await assertServed(server.port, ledger);
+    const { acknowledged, errors } = await loadUntilKilled(server.port, ledger, () => server.kill('SIGKILL'));
+    const exit = await server.finished;
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.equal(errors, 0, 'no command was answered ERROR');
+    assert.ok(acknowledged > 0, 'the clients got answers before the kill');
+    const { present, undecided } = await verifyStore(dataDir, ledger);
+    t.diagnostic(`round ${round}: ${acknowledged} commands acknowledged, ${undecided} writes in flight at the kill, ${present} packages stored`);
+  }
+  const last = await startServe(t, ['--data-dir', dataDir]);
+  await assertServed(last.port, ledger);
+  last.kill('SIGTERM');
+  assert.equal((await last.finished).code, 0);
+});
