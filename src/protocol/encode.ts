@@ -10,6 +10,13 @@ export const REPLY_LINES: { readonly [R in Reply]: string } = {
   ERROR: 'ERROR\n',
 };
 
+/** The reply lines as bytes. Never written to, so every socket may share them. */
+export const REPLY_BYTES: { readonly [R in Reply]: Buffer } = {
+  OK: Buffer.from(REPLY_LINES.OK, 'latin1'),
+  FAIL: Buffer.from(REPLY_LINES.FAIL, 'latin1'),
+  ERROR: Buffer.from(REPLY_LINES.ERROR, 'latin1'),
+};
+
 export function encodeCommand(command: Command): string {
   const deps = command.kind === 'INDEX' ? command.deps.join(',') : '';
   return `${command.kind}|${command.name}|${deps}\n`;

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { REPLY_LINES } from '../protocol/encode.js';
+import { REPLY_BYTES, REPLY_LINES } from '../protocol/encode.js';
 import { LineSplitter, type LineSink } from '../protocol/line-splitter.js';
 import { parseLine, protocolError } from '../protocol/parse.js';
 import type { Command, ParsedLine, Reply } from '../protocol/types.js';
@@ -110,19 +110,22 @@ export class Connection {
     const { metrics } = this.#options;
     const seconds = (performance.now() - startedAt) / 1000;
     let out = '';
+    let last: Reply = 'ERROR';
     let next = 0;
     for (const item of batch) {
       if (item.kind === 'error') {
         metrics.countProtocolError(item.reason);
-        out += REPLY_LINES.ERROR;
-        continue;
+        last = 'ERROR';
+      } else {
+        last = replies[next++] ?? 'ERROR';
+        metrics.countCommand(item.kind, last, seconds);
       }
-      const reply = replies[next++] ?? 'ERROR';
-      metrics.countCommand(item.kind, reply, seconds);
-      out += REPLY_LINES[reply];
+      out += REPLY_LINES[last];
     }
     metrics.sentBytes.inc(out.length);
-    if (!this.#socket.write(out)) this.#onWriteBlocked();
+    // a lone reply (ping-pong) goes out as a shared, immutable buffer: no encoding, no allocation
+    const sent = batch.length === 1 ? this.#socket.write(REPLY_BYTES[last]) : this.#socket.write(out, 'latin1');
+    if (!sent) this.#onWriteBlocked();
     if (this.#queue.length > 0) this.#dispatch();
     else this.#endIfDone();
     this.#updateReading();
