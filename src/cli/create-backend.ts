@@ -1,12 +1,22 @@
 /**
- * Chooses the store a `serve` run uses from its configuration.
+ * Chooses the store a `serve` run uses from its configuration: a shared PostgreSQL database when
+ * given its URL, else the durable embedded store unless the user asked for memory only.
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Backend } from '../store/backend.js';
 import { MemoryBackend } from '../store/memory-backend.js';
+import { PostgresBackend } from '../store/postgres-backend.js';
+import { SqliteBackend } from '../store/sqlite-backend.js';
 
-export function createBackend(config: Config, _logger: Logger, _metrics: Metrics): Backend {
-  return new MemoryBackend();
+export function createBackend(config: Config, logger: Logger, metrics: Metrics): Backend {
+  if (config.databaseUrl !== undefined) {
+    return new PostgresBackend({ url: config.databaseUrl, poolSize: config.poolSize, logger, metrics });
+  }
+  if (config.inMemory) {
+    logger.warn('in-memory mode: nothing is persisted');
+    return new MemoryBackend();
+  }
+  return new SqliteBackend({ dataDir: config.dataDir, fsync: config.fsync, logger, metrics });
 }

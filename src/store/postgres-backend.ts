@@ -1,0 +1,213 @@
+/**
+ * The index in a PostgreSQL database that many servers share. Each command is one autocommitted
+ * statement whose outcome the database's constraints decide, so a client sees one index whatever
+ * server it reaches and however the servers' commands interleave. A batch from one client runs
+ * its statements one after another; batches of different clients run at once on the pool.
+ * While the database is unreachable every command is answered ERROR, never a guessed OK or FAIL.
+ */
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Command, Reply } from '../protocol/types.js';
+import type { Backend, IndexCounts, ListOptions, PackageView } from './backend.js';
+import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
+import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
+import {
+  COUNTS_STATEMENT, DESCRIBE_STATEMENT, INDEX_STATEMENT, LIST_STATEMENT, PROBE_STATEMENT, QUERY_STATEMENT, REMOVE_STATEMENT,
+  checkIsolation, migrate, type Statement,
+} from './postgres-schema.js';
+
+export interface PostgresBackendOptions {
+  /** A postgres:// URL. */
+  readonly url: string;
+  /** Connections in the pool. */
+  readonly poolSize: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The client library, for comparing clients; porsager's `postgres` unless given. */
+  readonly createPool?: SqlPoolFactory;
+}
+
+/** Attempts of one statement that lost a serialization conflict or a deadlock. */
+const MAX_ATTEMPTS = 30;
+/** Ceiling of the random wait before a retry, in ms. */
+const MAX_RETRY_DELAY_MS = 20;
+/** An unreachable host (no refusal, just silence) counts as down after this long. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** A statement with no reply for this long counts as a lost connection; ours take milliseconds. */
+const QUERY_TIMEOUT_MS = 15_000;
+/** Names use no character above '~' ([P-NAME-1]), so prefix + this bounds every name with that prefix. */
+const ABOVE_ANY_NAME_CHARACTER = '\x7f';
+
+/**
+ * What an error means for the command: a foreign key refused it (FAIL), it lost a race the
+ * database detected (retry), the database could not be reached (ERROR, and the server stops
+ * sending until it is back), or anything else (ERROR). An error with no SQLSTATE never came from
+ * the server: the connection failed or timed out.
+ */
+export function classifyError(error: unknown): FailureKind {
+  const code = sqlState(error);
+  if (code === undefined) return 'unavailable';
+  if (code === '23503' || code === '23001') return 'fail'; // foreign_key_violation, restrict_violation
+  if (code === '40001' || code === '40P01') return 'retry'; // serialization_failure, deadlock_detected
+  // connection_exception, admin/crash shutdown, cannot_connect_now, too_many_connections, read-only standby
+  if (code.startsWith('08') || code.startsWith('57P') || code === '53300' || code === '25006') return 'unavailable';
+  return 'fault';
+}
+
+function sqlState(error: unknown): string | undefined {
+  return hasSqlState(error) ? error.code : undefined;
+}
+
+export class PostgresBackend implements Backend {
+  readonly description: string;
+  #options: PostgresBackendOptions;
+  #pool: SqlPool | undefined;
+  #health: PostgresHealth;
+  /** Batches being executed; each promise resolves (never rejects) with the batch's replies. */
+  #inFlight = new Set<Promise<Reply[]>>();
+  #closing = false;
+
+  constructor(options: PostgresBackendOptions) {
+    this.#options = options;
+    this.description = `postgres ${redactUrl(options.url)} (pool ${options.poolSize})`;
+    this.#health = new PostgresHealth(options.logger, options.metrics, () => this.#probe());
+  }
+
+  async open(): Promise<void> {
+    const { url, poolSize, createPool = createPostgresJsPool } = this.#options;
+    const pool = createPool({
+      url,
+      size: poolSize,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: QUERY_TIMEOUT_MS,
+    });
+    this.#pool = pool;
+    try {
+      await migrate(pool, redactUrl(url));
+      await checkIsolation(pool, redactUrl(url));
+    } catch (error) {
+      await pool.end().catch(() => {});
+      this.#pool = undefined;
+      throw this.#health.openFailure(error, redactUrl(url));
+    }
+    this.#health.opened();
+  }
+
+  execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
+    if (this.#closing || !this.#health.available) {
+      done(commands.map(() => 'ERROR'));
+      return;
+    }
+    const work = this.#executeInOrder(commands);
+    this.#inFlight.add(work);
+    void work.then((replies) => {
+      this.#inFlight.delete(work);
+      done(replies);
+    });
+  }
+
+  isAvailable(): boolean {
+    return this.#health.available;
+  }
+
+  async describe(name: string): Promise<PackageView | undefined> {
+    const [row] = await this.#read(DESCRIBE_STATEMENT, [name]);
+    if (row === undefined) return undefined;
+    return { name, dependencies: row['dependencies'] as string[], dependents: row['dependents'] as string[] };
+  }
+
+  async list({ prefix, after, limit }: ListOptions): Promise<string[]> {
+    const rows = await this.#read(LIST_STATEMENT, [prefix, prefix + ABOVE_ANY_NAME_CHARACTER, after, limit]);
+    return rows.map((row) => row['name'] as string);
+  }
+
+  async counts(): Promise<IndexCounts> {
+    const [row] = await this.#read(COUNTS_STATEMENT, []);
+    return { packages: Number(row?.['packages'] ?? 0), dependencies: Number(row?.['dependencies'] ?? 0) };
+  }
+
+  /** Answers the batches already given, then closes the pool. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(this.#inFlight);
+    this.#health.close();
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.end();
+  }
+
+  /** Each statement sees the ones before it: the next starts only after the last committed. */
+  async #executeInOrder(commands: readonly Command[]): Promise<Reply[]> {
+    const replies: Reply[] = new Array(commands.length);
+    for (let i = 0; i < commands.length; i++) {
+      replies[i] = this.#health.available ? await this.#apply(commands[i] as Command) : 'ERROR';
+    }
+    return replies;
+  }
+
+  async #apply(command: Command): Promise<Reply> {
+    const startedAt = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const reply = await this.#run(command);
+        if (command.kind !== 'QUERY') this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
+        return reply;
+      } catch (error) {
+        const outcome = classifyError(error);
+        // a QUERY reads only: a constraint error there would be a fault, not an answer
+        if (outcome === 'fail' && command.kind !== 'QUERY') return 'FAIL';
+        if (outcome === 'retry' && attempt < MAX_ATTEMPTS) {
+          this.#health.countRetry(sqlState(error) ?? '');
+          await sleep(Math.random() * Math.min(MAX_RETRY_DELAY_MS, 2 ** attempt));
+          continue;
+        }
+        this.#options.metrics.commitFailures.inc();
+        this.#health.failed(outcome, error, command.kind);
+        return 'ERROR';
+      }
+    }
+  }
+
+  async #run(command: Command): Promise<Reply> {
+    const pool = this.#requirePool();
+    switch (command.kind) {
+      case 'INDEX':
+        await pool.query(INDEX_STATEMENT.name, INDEX_STATEMENT.text, [command.name, command.deps]);
+        return 'OK';
+      case 'REMOVE':
+        await pool.query(REMOVE_STATEMENT.name, REMOVE_STATEMENT.text, [command.name]);
+        return 'OK';
+      case 'QUERY': {
+        const rows = await pool.query(QUERY_STATEMENT.name, QUERY_STATEMENT.text, [command.name]);
+        return rows.length > 0 ? 'OK' : 'FAIL';
+      }
+    }
+  }
+
+  async #read(statement: Statement, values: readonly unknown[]): Promise<Row[]> {
+    try {
+      return await this.#requirePool().query(statement.name, statement.text, values);
+    } catch (error) {
+      if (classifyError(error) === 'unavailable') this.#health.suspect(error);
+      throw error;
+    }
+  }
+
+  async #probe(): Promise<void> {
+    await this.#requirePool().query(PROBE_STATEMENT.name, PROBE_STATEMENT.text, []);
+  }
+
+  #requirePool(): SqlPool {
+    if (this.#pool === undefined) throw new Error('the PostgreSQL backend is not open');
+    return this.#pool;
+  }
+}
+
+/** The URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,86 @@
+/**
+ * The little the PostgreSQL backend needs from a client library: prepared statements on a pool,
+ * one transaction for migrations, and the session settings every pooled connection must carry.
+ * Keeping it this narrow let bench/postgres-clients.ts run the same backend on `pg` and on
+ * `postgres` (porsager) to choose between them; `postgres` is the one wired here.
+ */
+import postgres from 'postgres';
+
+export type Row = Record<string, unknown>;
+export type Query = (text: string, values?: readonly unknown[]) => Promise<Row[]>;
+
+export interface SqlPool {
+  /** Runs one statement on any pooled connection, prepared there once under `name`. */
+  query(name: string, text: string, values: readonly unknown[]): Promise<Row[]>;
+  /** Runs `work` in one transaction on one connection; rolls back if it throws. */
+  transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
+  /** Closes every connection. */
+  end(): Promise<void>;
+}
+
+export interface SqlPoolOptions {
+  readonly url: string;
+  /** Connections at most. */
+  readonly size: number;
+  /** Giving up on opening a connection, in ms. */
+  readonly connectTimeoutMs: number;
+  /** Giving up on a statement's reply, in ms: a database that stopped answering is down. */
+  readonly queryTimeoutMs: number;
+}
+
+export type SqlPoolFactory = (options: SqlPoolOptions) => SqlPool;
+
+/** How our sessions show in pg_stat_activity. */
+export const APPLICATION_NAME = 'package-indexer';
+
+/**
+ * Moves the URL's own `options` (server settings for the session) out of it and appends ours:
+ * statements run at REPEATABLE READ, which the INDEX statement's correctness relies on
+ * (docs/postgres.md). The clients let a URL's `options` replace a configured one, hence the move.
+ */
+export function withSessionOptions(url: string): { url: string; options: string } {
+  const parsed = new URL(url);
+  const own = parsed.searchParams.get('options') ?? '';
+  parsed.searchParams.delete('options');
+  return { url: parsed.toString(), options: `${own} -c default_transaction_isolation=repeatable\\ read`.trim() };
+}
+
+/** Rejects with an error that has no SQLSTATE (so: the database is unreachable) after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no reply from PostgreSQL in ${ms} ms`), { code: 'PI_QUERY_TIMEOUT' })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Porsager's client: it pipelines statements that wait for a connection onto busy ones instead of
+ * queueing them and spends less CPU per statement, which measured 1.2 to 1.9 times the throughput
+ * of `pg` on this workload, more on a busy machine (docs/postgres.md).
+ */
+export const createPostgresJsPool: SqlPoolFactory = (options) => {
+  const session = withSessionOptions(options.url);
+  const sql = postgres(session.url, {
+    max: options.size,
+    connect_timeout: Math.ceil(options.connectTimeoutMs / 1000),
+    // the client's own reconnect backoff (up to 20 s) would hold statements instead of failing
+    // them; the backend's health probe is the backoff, and it sends nothing while the database is down
+    backoff: () => 0,
+    onnotice: () => {},
+    connection: { application_name: APPLICATION_NAME, options: session.options },
+  });
+  type Values = Parameters<typeof sql.unsafe>[1];
+  return {
+    async query(_name, text, values) {
+      const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
+      return (await withTimeout(rows, options.queryTimeoutMs)) as unknown as Row[];
+    },
+    async transaction(work) {
+      const run = async (tx: postgres.TransactionSql): Promise<unknown> =>
+        work(async (text, values) => (await tx.unsafe(text, (values ?? []) as Values)) as unknown as Row[]);
+      return (await sql.begin(run)) as Awaited<ReturnType<typeof work>>;
+    },
+    end: () => sql.end({ timeout: 5 }),
+  };
+};

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+import { startIndexer } from '../../src/cli/indexer.js';
+import { resolveConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { PostgresBackend, classifyError } from '../../src/store/postgres-backend.js';
+import { withSessionOptions, type Row, type SqlPool } from '../../src/store/postgres-pool.js';
+import { SCHEMA_VERSION, checkIsolation } from '../../src/store/postgres-schema.js';
+import postgres from 'postgres';
+import { createMetrics } from '../../src/metrics.js';
+import { startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { RawClient } from '../helpers/server-harness.js';
+
+let db: TestPostgres;
+before(async () => {
+  db = await startTestPostgres();
+});
+after(() => db?.close());
+
+function newBackend(url: string): PostgresBackend {
+  return new PostgresBackend({ url, poolSize: 2, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
+}
+
+function getStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+test('the protocol samples get the documented replies from the PostgreSQL backend', async (t) => {
+  const { port } = await startPostgresServer(t, await db.createDatabase());
+  const client = await RawClient.connect(t, port);
+  assert.deepEqual(
+    await client.exchange('INDEX|cloog|gmp,isl,pkg-config', 'INDEX|gmp|', 'INDEX|isl|gmp', 'INDEX|pkg-config|', 'INDEX|cloog|gmp,isl,pkg-config', 'QUERY|cloog|', 'REMOVE|gmp|', 'REMOVE|cloog|', 'REMOVE|cloog|', 'QUERY|cloog|', 'BLINDEX|x|'),
+    ['FAIL', 'OK', 'OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'ERROR'],
+  );
+});
+
+test('re-indexing replaces the dependency list, freeing dependencies that were dropped', async (t) => {
+  const { port, backend } = await startPostgresServer(t, await db.createDatabase());
+  const client = await RawClient.connect(t, port);
+  assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|b|', 'INDEX|c|', 'INDEX|app|a,b', 'REMOVE|a|', 'INDEX|app|b,c', 'REMOVE|a|', 'REMOVE|b|', 'INDEX|app|', 'REMOVE|b|', 'REMOVE|c|'), ['OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'OK']);
+  assert.deepEqual(await backend.describe('app'), { name: 'app', dependencies: [], dependents: [] });
+  assert.deepEqual(await backend.counts(), { packages: 1, dependencies: 0 });
+});
+
+test('a failed INDEX changes nothing, not even the dependencies that exist', async (t) => {
+  const { port, backend } = await startPostgresServer(t, await db.createDatabase());
+  const client = await RawClient.connect(t, port);
+  assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|app|a', 'INDEX|app|a,missing', 'INDEX|new|a,missing', 'QUERY|new|'), ['OK', 'OK', 'FAIL', 'FAIL', 'FAIL']);
+  assert.deepEqual(await backend.describe('app'), { name: 'app', dependencies: ['a'], dependents: [] });
+  assert.deepEqual(await backend.describe('a'), { name: 'a', dependencies: [], dependents: ['app'] });
+});
+
+test('the read API lists names in code-point order, by prefix and after a cursor', async (t) => {
+  const { port, backend } = await startPostgresServer(t, await db.createDatabase());
+  const client = await RawClient.connect(t, port);
+  const names = ['b', 'B', 'a_b', 'a-b', 'a.b', 'ab', 'a~', 'a', 'Z', '~'];
+  assert.deepEqual(await client.exchange(...names.map((name) => `INDEX|${name}|`)), names.map(() => 'OK'));
+  assert.deepEqual(await backend.list({ prefix: '', after: '', limit: 100 }), [...names].sort());
+  assert.deepEqual(await backend.list({ prefix: 'a', after: '', limit: 100 }), ['a', 'a-b', 'a.b', 'a_b', 'ab', 'a~']);
+  assert.deepEqual(await backend.list({ prefix: 'a', after: 'a.b', limit: 2 }), ['a_b', 'ab']);
+  assert.deepEqual(await backend.list({ prefix: 'zz', after: '', limit: 10 }), []);
+  assert.equal(await backend.describe('nope'), undefined);
+});
+
+test('the database itself refuses rows that break the invariants, whoever writes them', async () => {
+  const url = await db.createDatabase();
+  const backend = newBackend(url);
+  await backend.open();
+  await backend.close();
+  const refused = async (sql: string): Promise<string | undefined> => db.query(url, sql).then(() => undefined, (error: { code?: string }) => error.code);
+  assert.equal(await refused("INSERT INTO packages (name) VALUES ('bad name')"), '23514');
+  assert.equal(await refused("INSERT INTO packages (name) VALUES ('')"), '23514');
+  await db.query(url, "INSERT INTO packages (name) VALUES ('a')");
+  assert.equal(await refused("INSERT INTO dependencies (package, dependency) VALUES ('a', 'missing')"), '23503');
+  assert.equal(await refused("INSERT INTO dependencies (package, dependency) VALUES ('a', 'a')"), '23514');
+});
+
+test('servers starting together on an empty database create the schema once', async () => {
+  const url = await db.createDatabase();
+  const backends = Array.from({ length: 5 }, () => newBackend(url));
+  try {
+    await Promise.all(backends.map((backend) => backend.open()));
+    assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema'), [{ version: SCHEMA_VERSION }]);
+    await Promise.all(backends.map((backend) => backend.close()));
+    const again = newBackend(url);
+    await again.open();
+    await again.close();
+    assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema'), [{ version: SCHEMA_VERSION }]);
+  } finally {
+    await Promise.all(backends.map((backend) => backend.close()));
+  }
+});
+
+test('a database with a newer schema is refused at startup', async () => {
+  const url = await db.createDatabase();
+  const first = newBackend(url);
+  await first.open();
+  await first.close();
+  await db.query(url, 'INSERT INTO package_indexer_schema (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
+  await assert.rejects(newBackend(url).open(), { code: 'PI_ERR_STORE_OPEN_NEWER_SCHEMA' });
+});
+
+test('an unreachable database fails startup with a store-unavailable error', async () => {
+  const url = 'postgres://postgres:x@127.0.0.1:1/postgres';
+  await assert.rejects(newBackend(url).open(), { code: 'PI_ERR_STORE_UNAVAILABLE' });
+});
+
+test('serve with a database URL runs on PostgreSQL and reports ready', async (t) => {
+  const url = await db.createDatabase();
+  const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'database-url': url, 'pool-size': '3' }, {});
+  const indexer = await startIndexer(config, silentLogger());
+  t.after(() => indexer.stop());
+  assert.ok(indexer.backend instanceof PostgresBackend);
+  assert.match(indexer.backend.description, /^postgres postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test_\d+_\d+ \(pool 3\)$/);
+  const client = await RawClient.connect(t, indexer.address.port);
+  assert.deepEqual(await client.exchange('INDEX|a|', 'QUERY|a|'), ['OK', 'OK']);
+  assert.deepEqual(await db.query(url, 'SELECT name FROM packages'), [{ name: 'a' }]);
+  assert.equal(await getStatus(indexer.adminAddress?.port ?? 0, '/readyz'), 200);
+});
+
+test("the URL's own session options are kept, and ours come after them so that ours win", () => {
+  const { url, options } = withSessionOptions('postgres://u:p@db.example:5433/index?options=-c%20statement_timeout%3D5s&sslmode=disable');
+  assert.equal(url, 'postgres://u:p@db.example:5433/index?sslmode=disable');
+  assert.equal(options, '-c statement_timeout=5s -c default_transaction_isolation=repeatable\\ read');
+});
+
+test('the backend runs its statements at repeatable read and refuses connections that would not', async () => {
+  const url = await db.createDatabase();
+  const backend = newBackend(url);
+  await backend.open();
+  const sessions = await db.query(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'package-indexer'");
+  assert.ok((sessions[0]?.['n'] as number) >= 1);
+  await backend.close();
+  // a pool that dropped the session options, as a misconfigured connection pooler would
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const plain: SqlPool = {
+    query: async (_name, text) => (await sql.unsafe(text)) as unknown as Row[],
+    transaction: () => Promise.reject(new Error('not used')),
+    end: () => sql.end(),
+  };
+  try {
+    await assert.rejects(checkIsolation(plain, 'test'), { code: 'PI_ERR_STORE_OPEN_ISOLATION' });
+  } finally {
+    await plain.end();
+  }
+});
+
+test('database errors map to FAIL, a retry, or ERROR, and never a connection failure to FAIL', () => {
+  const fromServer = (code: string): object => ({ severity: 'ERROR', code });
+  assert.equal(classifyError(fromServer('23503')), 'fail');
+  assert.equal(classifyError(fromServer('23001')), 'fail');
+  assert.equal(classifyError(fromServer('40001')), 'retry');
+  assert.equal(classifyError(fromServer('40P01')), 'retry');
+  for (const code of ['57P01', '57P03', '08006', '53300', '25006']) assert.equal(classifyError(fromServer(code)), 'unavailable', code);
+  for (const code of ['ECONNREFUSED', 'CONNECTION_CLOSED', 'PI_QUERY_TIMEOUT']) assert.equal(classifyError(Object.assign(new Error('x'), { code })), 'unavailable', code);
+  assert.equal(classifyError(fromServer('42P01')), 'fault');
+});

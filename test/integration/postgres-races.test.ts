@@ -1,0 +1,192 @@
+/**
+ * Two servers share one database; pairs of clients on different servers send conflicting commands
+ * at the same moment, many times over. Each reply pair must match one serial order of the two
+ * commands, and the database must hold exactly that order's result.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test, type TestContext } from 'node:test';
+import { startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { RawClient, type TestServer } from '../helpers/server-harness.js';
+
+/** Races per round; each runs on its own pair of connections, all at once. */
+const PAIRS = 40;
+const ROUNDS = 5;
+
+let db: TestPostgres;
+before(async () => {
+  db = await startTestPostgres();
+});
+after(() => db?.close());
+
+interface Cluster {
+  readonly url: string;
+  readonly servers: readonly [TestServer, TestServer];
+  /** PAIRS connections to each server. */
+  readonly left: RawClient[];
+  readonly right: RawClient[];
+  /** A connection for setting up and checking. */
+  readonly admin: RawClient;
+}
+
+async function startCluster(t: TestContext): Promise<Cluster> {
+  const url = await db.createDatabase();
+  const servers = [await startPostgresServer(t, url), await startPostgresServer(t, url)] as const;
+  const connect = (server: TestServer): Promise<RawClient[]> => Promise.all(Array.from({ length: PAIRS }, () => RawClient.connect(t, server.port)));
+  return { url, servers, left: await connect(servers[0]), right: await connect(servers[1]), admin: await RawClient.connect(t, servers[0].port) };
+}
+
+/** Sends each pair's two lines in the same tick (alternating which goes first) and returns the replies. */
+async function race(cluster: Cluster, lines: (i: number) => readonly [string, string]): Promise<Array<[string, string]>> {
+  for (let i = 0; i < PAIRS; i++) {
+    const [left, right] = lines(i);
+    const sends = [() => cluster.left[i]?.send(`${left}\n`), () => cluster.right[i]?.send(`${right}\n`)];
+    if (i % 2 === 1) sends.reverse();
+    for (const send of sends) send();
+  }
+  return Promise.all(Array.from({ length: PAIRS }, async (_, i) => {
+    const read = async (client: RawClient | undefined): Promise<string> => (await client?.readLines(1, 20_000))?.[0] ?? 'none';
+    return Promise.all([read(cluster.left[i]), read(cluster.right[i])]);
+  }));
+}
+
+async function dependenciesOf(url: string, names: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await db.query<{ package: string; deps: string[] }>(url, 'SELECT package, array_agg(dependency ORDER BY dependency) AS deps FROM dependencies WHERE package = ANY ($1) GROUP BY package', [names]);
+  return new Map(rows.map((row) => [row.package, row.deps]));
+}
+
+async function indexedAmong(url: string, names: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ name: string }>(url, 'SELECT name FROM packages WHERE name = ANY ($1)', [names]);
+  return new Set(rows.map((row) => row.name));
+}
+
+async function assertNoDanglingDependency(url: string): Promise<void> {
+  const rows = await db.query(url, 'SELECT d.package, d.dependency FROM dependencies d LEFT JOIN packages p ON p.name = d.dependency WHERE p.name IS NULL');
+  assert.deepEqual(rows, []);
+}
+
+/** Serialization failures and deadlocks the servers retried: evidence that the races met in the database. */
+async function retries(cluster: Cluster): Promise<string> {
+  let total = 0;
+  for (const server of cluster.servers) {
+    const metric = await server.metrics.registry.getSingleMetric('package_indexer_postgres_retries_total')?.get();
+    for (const { value } of metric?.values ?? []) total += value;
+  }
+  return `${total} retries`;
+}
+
+function tally(outcomes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, count]) => `${outcome}: ${count}`).join(', ');
+}
+
+test('INDEX of b with dependency a racing REMOVE of a on another server never leaves b on a missing a', async (t) => {
+  const cluster = await startCluster(t);
+  const outcomes: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = (i: number): string => `a${round}.${i}`;
+    const b = (i: number): string => `b${round}.${i}`;
+    assert.deepEqual(await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => `INDEX|${a(i)}|`)), Array(PAIRS).fill('OK'));
+    const replies = await race(cluster, (i) => [`INDEX|${b(i)}|${a(i)}`, `REMOVE|${a(i)}|`]);
+    const names = Array.from({ length: PAIRS }, (_, i) => [a(i), b(i)]).flat();
+    const indexed = await indexedAmong(cluster.url, names);
+    const deps = await dependenciesOf(cluster.url, names);
+    replies.forEach(([index, remove], i) => {
+      const pair = `${index}/${remove}`;
+      outcomes.push(pair);
+      if (pair === 'OK/FAIL') {
+        assert.ok(indexed.has(a(i)) && indexed.has(b(i)), `${b(i)} won, so both stay`);
+        assert.deepEqual(deps.get(b(i)), [a(i)]);
+      } else {
+        assert.equal(pair, 'FAIL/OK', `race ${i} of round ${round}`);
+        assert.ok(!indexed.has(a(i)) && !indexed.has(b(i)), `the REMOVE of ${a(i)} won, so neither stays`);
+      }
+    });
+  }
+  await assertNoDanglingDependency(cluster.url);
+  t.diagnostic(`INDEX/REMOVE replies: ${tally(outcomes)}; ${await retries(cluster)}`);
+});
+
+test('two re-indexes of one package racing on two servers leave exactly one of the two lists', async (t) => {
+  const cluster = await startCluster(t);
+  const first = ['x1', 'x2', 'x3'];
+  const second = ['x3', 'x4', 'x5'];
+  assert.deepEqual(await cluster.admin.exchange('INDEX|x1|', 'INDEX|x2|', 'INDEX|x3|', 'INDEX|x4|', 'INDEX|x5|', 'INDEX|x6|'), Array(6).fill('OK'));
+  const winners: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const p = (i: number): string => `p${round}.${i}`;
+    // odd rounds race on packages that already have a list; even rounds on new ones
+    if (round % 2 === 1) await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => `INDEX|${p(i)}|x6`));
+    const replies = await race(cluster, (i) => [`INDEX|${p(i)}|${first.join(',')}`, `INDEX|${p(i)}|${second.join(',')}`]);
+    assert.deepEqual(replies, Array.from({ length: PAIRS }, () => ['OK', 'OK']));
+    const deps = await dependenciesOf(cluster.url, Array.from({ length: PAIRS }, (_, i) => p(i)));
+    for (let i = 0; i < PAIRS; i++) {
+      const list = deps.get(p(i));
+      assert.ok(String(list) === String(first) || String(list) === String(second), `${p(i)} depends on ${String(list)}`);
+      winners.push(String(list) === String(first) ? 'first' : 'second');
+    }
+  }
+  t.diagnostic(`final lists: ${tally(winners)}; ${await retries(cluster)}`);
+});
+
+test('REMOVE of a package racing its re-index leaves it either gone or with the whole new list', async (t) => {
+  const cluster = await startCluster(t);
+  assert.deepEqual(await cluster.admin.exchange('INDEX|x1|', 'INDEX|x2|', 'INDEX|x3|'), ['OK', 'OK', 'OK']);
+  const outcomes: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const p = (i: number): string => `p${round}.${i}`;
+    // the old list is outside the new one, or inside it (then the INDEX may delete nothing)
+    const old = round % 2 === 0 ? 'x3' : 'x1';
+    await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => `INDEX|${p(i)}|${old}`));
+    const replies = await race(cluster, (i) => [`INDEX|${p(i)}|x1,x2`, `REMOVE|${p(i)}|`]);
+    assert.deepEqual(replies, Array.from({ length: PAIRS }, () => ['OK', 'OK']));
+    const names = Array.from({ length: PAIRS }, (_, i) => p(i));
+    const indexed = await indexedAmong(cluster.url, names);
+    const deps = await dependenciesOf(cluster.url, names);
+    for (const name of names) {
+      if (indexed.has(name)) assert.deepEqual(deps.get(name), ['x1', 'x2']);
+      else assert.equal(deps.get(name), undefined);
+      outcomes.push(indexed.has(name) ? 'indexed' : 'removed');
+    }
+  }
+  await assertNoDanglingDependency(cluster.url);
+  t.diagnostic(`final states: ${tally(outcomes)}; ${await retries(cluster)}`);
+});
+
+test('packages made to depend on each other at once on two servers both succeed, and neither can then be removed', async (t) => {
+  const cluster = await startCluster(t);
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = (i: number): string => `a${round}.${i}`;
+    const b = (i: number): string => `b${round}.${i}`;
+    await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => [`INDEX|${a(i)}|`, `INDEX|${b(i)}|`]).flat());
+    assert.deepEqual(await race(cluster, (i) => [`INDEX|${a(i)}|${b(i)}`, `INDEX|${b(i)}|${a(i)}`]), Array.from({ length: PAIRS }, () => ['OK', 'OK']));
+    assert.deepEqual(await race(cluster, (i) => [`REMOVE|${a(i)}|`, `REMOVE|${b(i)}|`]), Array.from({ length: PAIRS }, () => ['FAIL', 'FAIL']));
+  }
+});
+
+test('random commands on a few packages from many clients of two servers never get ERROR', async (t) => {
+  const cluster = await startCluster(t);
+  const names = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
+  let seed = 12345;
+  const random = (bound: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % bound;
+  };
+  const line = (): string => {
+    const name = names[random(names.length)] as string;
+    const kind = random(10);
+    if (kind < 2) return `REMOVE|${name}|`;
+    if (kind < 4) return `QUERY|${name}|`;
+    const deps = names.filter((other) => other !== name && random(3) === 0);
+    return `INDEX|${name}|${deps.join(',')}`;
+  };
+  const scripts = [...cluster.left, ...cluster.right].map((client) => ({ client, lines: Array.from({ length: 40 }, line) }));
+  const replies = await Promise.all(scripts.map(async ({ client, lines }) => {
+    const got: string[] = [];
+    for (const request of lines) got.push(...(await client.exchange(request)));
+    return got;
+  }));
+  assert.equal(replies.flat().filter((reply) => reply === 'ERROR').length, 0);
+  await assertNoDanglingDependency(cluster.url);
+  t.diagnostic(await retries(cluster));
+});
