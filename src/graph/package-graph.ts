@@ -1,21 +1,42 @@
 /**
- * The dependency index itself: forward edges (a package's dependencies) and reverse edges (who
- * depends on it), so that every command costs O(its dependencies), never O(packages). Pure and
- * synchronous; the stores decide what is durable, this decides what is true.
+ * The dependency index itself, sized for a million packages with ten million dependencies that a
+ * store reloads in seconds. Every package has a number (id); forward edges are its dependency ids,
+ * kept one list after another in a shared Int32Array pool; the reverse edge is a count of the
+ * packages that depend on it, which is all REMOVE needs. So INDEX and REMOVE cost O(the package's
+ * dependencies) and QUERY O(1) (plus, now and then, a pool compaction that earlier replacements
+ * paid for), loading a package hashes no dependency name, and a stored row can name its
+ * dependencies by id. Listing who depends on a package walks the ids and their live lists,
+ * O(packages + edges): that is for the admin read API only. Pure and synchronous; the stores
+ * decide what is durable, this decides what is true.
  */
 
 export type GraphOutcome = 'ok' | 'fail';
 
 const NO_DEPENDENTS: ReadonlySet<string> = new Set();
+const NONE: readonly number[] = Object.freeze([]);
+/** Pool slots below which replaced lists are never worth compacting away. */
+const MIN_POOL_SLOTS = 4096;
+const MIN_ID_SLOTS = 1024;
 
 export class PackageGraph {
-  #dependencies = new Map<string, readonly string[]>();
-  #dependents = new Map<string, Set<string>>();
+  #ids = new Map<string, number>();
+  /** By id; id 0 is never used. */
+  #names: Array<string | undefined> = [undefined];
+  /** By id: where its dependency ids start in #pool, how many there are (0 when unused), how many depend on it. */
+  #starts = new Int32Array(MIN_ID_SLOTS);
+  #lengths = new Int32Array(MIN_ID_SLOTS);
+  #dependentCounts = new Int32Array(MIN_ID_SLOTS);
+  /** Every dependency list, one after the other; a replaced list stays behind until compaction. */
+  #pool = new Int32Array(MIN_POOL_SLOTS);
+  #poolEnd = 0;
+  /** Unused ids below #nextId, reused last-freed first. */
+  #free: number[] = [];
+  #nextId = 1;
   #edgeCount = 0;
 
   /** Indexed packages. */
   get size(): number {
-    return this.#dependencies.size;
+    return this.#ids.size;
   }
 
   /** Dependency edges between indexed packages. */
@@ -23,80 +44,245 @@ export class PackageGraph {
     return this.#edgeCount;
   }
 
+  /** Int32 slots allocated for dependency lists (live, replaced, spare): 4 bytes each. */
+  get poolCapacity(): number {
+    return this.#pool.length;
+  }
+
   has(name: string): boolean {
-    return this.#dependencies.has(name);
+    return this.#ids.has(name);
+  }
+
+  idOf(name: string): number | undefined {
+    return this.#ids.get(name);
+  }
+
+  nameAt(id: number): string | undefined {
+    return this.#names[id];
+  }
+
+  /** A copy of the dependency ids of the package at `id`. */
+  dependencyIdsAt(id: number): number[] | undefined {
+    if (this.#names[id] === undefined) return undefined;
+    const start = this.#starts[id] as number;
+    const ids = new Array<number>(this.#lengths[id] as number);
+    for (let k = 0; k < ids.length; k++) ids[k] = this.#pool[start + k] as number;
+    return ids;
   }
 
   /** The package's dependencies, or undefined when it is not indexed. */
   dependenciesOf(name: string): readonly string[] | undefined {
-    return this.#dependencies.get(name);
+    const id = this.#ids.get(name);
+    if (id === undefined) return undefined;
+    return (this.dependencyIdsAt(id) ?? NONE).map((dep) => this.#names[dep] ?? '');
   }
 
-  /** Indexed packages that list `name` as a dependency. */
+  /** How many indexed packages list `name` as a dependency: O(1). */
+  dependentCountOf(name: string): number {
+    const id = this.#ids.get(name);
+    return id === undefined ? 0 : (this.#dependentCounts[id] as number);
+  }
+
+  /**
+   * Indexed packages that list `name` as a dependency. One pass over the live lists, stopping once
+   * the count is reached: O(packages + edges), for the read API only.
+   */
   dependentsOf(name: string): ReadonlySet<string> {
-    return this.#dependents.get(name) ?? NO_DEPENDENTS;
+    const target = this.#ids.get(name);
+    let remaining = target === undefined ? 0 : (this.#dependentCounts[target] as number);
+    if (remaining === 0) return NO_DEPENDENTS;
+    const dependents = new Set<string>();
+    const pool = this.#pool;
+    const starts = this.#starts;
+    const lengths = this.#lengths;
+    for (let id = 1; id < this.#nextId && remaining > 0; id++) {
+      const start = starts[id] as number;
+      const end = start + (lengths[id] as number);
+      for (let k = start; k < end; k++) {
+        if (pool[k] !== target) continue;
+        dependents.add(this.#names[id] as string);
+        remaining--;
+        break;
+      }
+    }
+    return dependents;
   }
 
   names(): IterableIterator<string> {
-    return this.#dependencies.keys();
+    return this.#ids.keys();
   }
 
   /** [P-INDEX-1] adds the package or replaces its dependency list, if every dependency is indexed. */
   index(name: string, deps: readonly string[]): GraphOutcome {
-    for (const dep of deps) {
-      if (!this.#dependencies.has(dep)) return 'fail';
+    const dependencyIds = new Array<number>(deps.length);
+    for (let i = 0; i < deps.length; i++) {
+      const id = this.#ids.get(deps[i] as string);
+      if (id === undefined) return 'fail';
+      dependencyIds[i] = id;
     }
-    this.set(name, deps);
+    this.put(this.#ids.get(name) ?? this.#free.at(-1) ?? this.#nextId, name, dependencyIds);
     return 'ok';
   }
 
   /** [P-REMOVE-1] removes the package unless another indexed package depends on it. */
   remove(name: string): GraphOutcome {
-    if (this.dependentsOf(name).size > 0) return 'fail';
-    this.set(name, null);
+    const id = this.#ids.get(name);
+    if (id === undefined) return 'ok';
+    if ((this.#dependentCounts[id] as number) > 0) return 'fail';
+    this.put(id, null);
     return 'ok';
   }
 
   /**
-   * Puts a package into the given state (deps, or null for "not indexed") without checking that
-   * its dependencies exist: for loading a store and for undoing changes a store failed to commit.
-   * `deps` must hold distinct names.
+   * Puts `id` into the given state (a package, or null for unused) without checking that its
+   * dependencies exist or that the name is not also at another id: for loading a store and for
+   * undoing changes a store failed to commit. The dependency ids are `deps[from, from + count)`
+   * and must be distinct.
    */
-  set(name: string, deps: readonly string[] | null): void {
-    const previous = this.#dependencies.get(name);
-    if (previous !== undefined) {
-      for (const dep of previous) this.#unlink(name, dep);
-      this.#edgeCount -= previous.length;
+  put(id: number, name: string | null, deps: ArrayLike<number> = NONE, from = 0, count = deps.length): void {
+    const previous = this.#names[id];
+    if (previous !== undefined) this.#clear(id, previous);
+    else if (id < this.#nextId) this.#take(id);
+    else this.#extendTo(id);
+    if (name === null) {
+      if (previous !== undefined) this.#free.push(id);
+    } else {
+      this.#names[id] = name;
+      this.#ids.set(name, id);
+      this.#append(id, deps, from, count);
     }
-    if (deps === null) {
-      this.#dependencies.delete(name);
+    if (previous !== undefined) this.#compactIfWasteful();
+  }
+
+  /** Makes room for ids up to `maxId` and `edges` dependency ids, so that a big load need not grow. */
+  reserve(maxId: number, edges: number): void {
+    if (maxId >= this.#starts.length) this.#growIds(maxId);
+    if (this.#poolEnd + edges > this.#pool.length) this.#pool = grown(this.#pool, this.#poolEnd + edges);
+  }
+
+  /** After loading with `put`: ids that packages depend on but that hold no package. */
+  *missingDependencies(): IterableIterator<{ readonly name: string; readonly dependencyId: number }> {
+    const counts = this.#dependentCounts;
+    for (let target = 1; target < counts.length; target++) {
+      if ((counts[target] as number) === 0 || this.#names[target] !== undefined) continue;
+      for (let id = 1; id < this.#nextId; id++) {
+        if (this.#lists(id, target)) {
+          yield { name: this.#names[id] as string, dependencyId: target };
+          break;
+        }
+      }
+    }
+  }
+
+  /** True when the package at `id` lists `target`. */
+  #lists(id: number, target: number): boolean {
+    const start = this.#starts[id] as number;
+    const end = start + (this.#lengths[id] as number);
+    for (let k = start; k < end; k++) if (this.#pool[k] === target) return true;
+    return false;
+  }
+
+  /** Writes the dependency list of `id` at the end of the pool and counts its reverse edges. */
+  #append(id: number, deps: ArrayLike<number>, from: number, count: number): void {
+    this.#reservePool(count);
+    const pool = this.#pool;
+    const start = this.#poolEnd;
+    let counts = this.#dependentCounts;
+    for (let k = 0; k < count; k++) {
+      const dep = deps[from + k] as number;
+      pool[start + k] = dep;
+      if (dep >= counts.length) {
+        this.#growIds(dep);
+        counts = this.#dependentCounts;
+      }
+      (counts[dep] as number)++;
+    }
+    this.#starts[id] = start;
+    this.#lengths[id] = count;
+    this.#poolEnd += count;
+    this.#edgeCount += count;
+  }
+
+  #clear(id: number, name: string): void {
+    const start = this.#starts[id] as number;
+    const length = this.#lengths[id] as number;
+    for (let k = start; k < start + length; k++) (this.#dependentCounts[this.#pool[k] as number] as number)--;
+    this.#edgeCount -= length;
+    this.#lengths[id] = 0;
+    if (this.#ids.get(name) === id) this.#ids.delete(name);
+    this.#names[id] = undefined;
+  }
+
+  /** Takes an unused id below #nextId off the free list (the last one, except when undoing). */
+  #take(id: number): void {
+    const free = this.#free;
+    if (free.at(-1) === id) {
+      free.pop();
       return;
     }
-    this.#dependencies.set(name, deps);
-    this.#edgeCount += deps.length;
-    for (const dep of deps) {
-      let dependents = this.#dependents.get(dep);
-      if (dependents === undefined) {
-        dependents = new Set();
-        this.#dependents.set(dep, dependents);
-      }
-      dependents.add(name);
-    }
+    const at = free.lastIndexOf(id);
+    if (at >= 0) free.splice(at, 1);
   }
 
-  /** Names of dependencies that are not indexed, for checking a loaded store. */
-  *missingDependencies(): IterableIterator<{ readonly name: string; readonly dependency: string }> {
-    for (const [name, deps] of this.#dependencies) {
-      for (const dependency of deps) {
-        if (!this.#dependencies.has(dependency)) yield { name, dependency };
-      }
+  #extendTo(id: number): void {
+    if (id >= this.#starts.length) this.#growIds(id);
+    // filling the gap keeps #names dense: V8 turns an array written far past its end into a slow dictionary
+    for (let unused = this.#nextId; unused < id; unused++) {
+      this.#free.push(unused);
+      this.#names[unused] = undefined;
     }
+    this.#names[id] = undefined;
+    this.#nextId = id + 1;
   }
 
-  #unlink(name: string, dep: string): void {
-    const dependents = this.#dependents.get(dep);
-    if (dependents === undefined) return;
-    dependents.delete(name);
-    if (dependents.size === 0) this.#dependents.delete(dep);
+  #growIds(atLeast: number): void {
+    let capacity = this.#starts.length * 2;
+    while (capacity <= atLeast) capacity *= 2;
+    this.#starts = grown(this.#starts, capacity);
+    this.#lengths = grown(this.#lengths, capacity);
+    this.#dependentCounts = grown(this.#dependentCounts, capacity);
   }
+
+  /** Makes room for `count` more ids at the end of the pool: grows it while it is mostly live, else compacts it. */
+  #reservePool(count: number): void {
+    if (this.#poolEnd + count <= this.#pool.length) return;
+    const live = this.#edgeCount;
+    const waste = this.#poolEnd - live;
+    if (waste === 0 || waste < live) this.#pool = grown(this.#pool, Math.max(2 * this.#pool.length, this.#poolEnd + count));
+    else this.#compact(count);
+  }
+
+  /**
+   * Compacts once replaced lists outweigh the live ones and the ids a compaction walks. So the
+   * pool stays within twice what it must hold plus one slot per id (the id arrays take three),
+   * and a compaction, O(ids + edges), is paid for by at least as many slots replaced since the last.
+   */
+  #compactIfWasteful(): void {
+    const waste = this.#poolEnd - this.#edgeCount;
+    if (waste > MIN_POOL_SLOTS && waste > this.#edgeCount + this.#nextId) this.#compact(0);
+  }
+
+  /** Copies the live lists into a new pool with room for as many again plus `extra`: it shrinks as well as grows. */
+  #compact(extra: number): void {
+    const pool = new Int32Array(Math.max(MIN_POOL_SLOTS, 2 * (this.#edgeCount + extra)));
+    const old = this.#pool;
+    const starts = this.#starts;
+    const lengths = this.#lengths;
+    let end = 0;
+    for (let id = 1; id < this.#nextId; id++) {
+      const start = starts[id] as number;
+      const length = lengths[id] as number;
+      for (let k = 0; k < length; k++) pool[end + k] = old[start + k] as number;
+      starts[id] = end;
+      end += length;
+    }
+    this.#pool = pool;
+    this.#poolEnd = end;
+  }
+}
+
+function grown(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const copy = new Int32Array(capacity);
+  copy.set(array);
+  return copy;
 }

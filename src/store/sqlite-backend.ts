@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { StoreCommitError } from '../errors.js';
-import { NumberedGraph } from '../graph/numbered-graph.js';
+import { PackageGraph } from '../graph/package-graph.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
@@ -46,7 +46,7 @@ interface Turn {
 export class SqliteBackend implements Backend {
   readonly description: string;
   #options: SqliteBackendOptions;
-  #graph = new NumberedGraph();
+  #graph = new PackageGraph();
   #store: StoreFile | undefined;
   #writeRows: ((changed: ReadonlySet<number>) => void) | undefined;
   #turn: Turn | undefined;
@@ -66,7 +66,7 @@ export class SqliteBackend implements Backend {
       await loadStore(store.db, store.file, this.#graph);
     } catch (error) {
       store.release();
-      this.#graph = new NumberedGraph();
+      this.#graph = new PackageGraph();
       throw error;
     }
     this.#prepare(store);

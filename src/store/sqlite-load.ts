@@ -8,7 +8,7 @@
 import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { StoreOpenError } from '../errors.js';
-import type { NumberedGraph } from '../graph/numbered-graph.js';
+import type { PackageGraph } from '../graph/package-graph.js';
 import { STORE_OPEN_CODES, refusal } from './sqlite-file.js';
 
 const CHUNK_ROWS = 8192;
@@ -31,7 +31,7 @@ interface Chunk {
 }
 
 /** Yields to the event loop between chunks, so that the admin port answers while a big store loads. */
-export async function loadStore(db: Database.Database, file: string, graph: NumberedGraph): Promise<void> {
+export async function loadStore(db: Database.Database, file: string, graph: PackageGraph): Promise<void> {
   try {
     reserveFor(db, file, graph);
     const query = db.prepare(CHUNK_QUERY).raw();
@@ -59,7 +59,7 @@ export async function loadStore(db: Database.Database, file: string, graph: Numb
  * Sizes the graph once instead of growing it step by step: ids by the largest stored id (a cheap
  * b-tree lookup), dependency ids by the file's size, which bounds the bytes they take.
  */
-function reserveFor(db: Database.Database, file: string, graph: NumberedGraph): void {
+function reserveFor(db: Database.Database, file: string, graph: PackageGraph): void {
   const maxId = db.prepare('SELECT max(id) FROM packages').pluck().get();
   if (typeof maxId !== 'number') return;
   const pageCount = db.pragma('page_count', { simple: true });
@@ -101,7 +101,7 @@ function int32s(bytes: Buffer): Int32Array {
   return new Int32Array(copy.buffer, copy.byteOffset, length);
 }
 
-function addChunk(graph: NumberedGraph, { ids, names, byteLengths, dependencyIds }: Chunk, file: string): void {
+function addChunk(graph: PackageGraph, { ids, names, byteLengths, dependencyIds }: Chunk, file: string): void {
   let next = 0;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;

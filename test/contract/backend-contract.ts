@@ -113,6 +113,25 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       assert.deepEqual(await backend.list({ prefix: 'lib-', after: '', limit: 10 }), ['lib-a', 'lib-c', 'lib-d']);
     });
 
+    test('pages through names indexed in no particular order, each page holding the next smallest', async (t) => {
+      const backend = await fresh(t);
+      // 7919 is prime, so i * 7919 % 300 visits every number below 300 once, out of order
+      const numbers = Array.from({ length: 300 }, (_, i) => String((i * 7919) % 300).padStart(3, '0'));
+      await run(backend, ...numbers.map((n) => (Number(n) % 3 === 0 ? `INDEX|other-${n}|` : `INDEX|lib-${n}|`)));
+      const expected = numbers.filter((n) => Number(n) % 3 !== 0).map((n) => `lib-${n}`).sort();
+      const pages: string[][] = [];
+      for (let after = ''; ; ) {
+        const page = await backend.list({ prefix: 'lib-', after, limit: 7 });
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page.at(-1) as string;
+      }
+      assert.deepEqual(pages.flat(), expected);
+      assert.ok(pages.slice(0, -1).every((page) => page.length === 7));
+      assert.deepEqual(await backend.list({ prefix: '', after: 'lib-150', limit: 3 }), ['lib-151', 'lib-152', 'lib-154']);
+      assert.deepEqual(await backend.list({ prefix: 'other-29', after: '', limit: 500 }), ['other-291', 'other-294', 'other-297']);
+    });
+
     test('counts packages and dependency edges as they change', async (t) => {
       const backend = await fresh(t);
       assert.deepEqual(await backend.counts(), { packages: 0, dependencies: 0 });

@@ -1,7 +1,8 @@
 /**
- * The dependency graph: the command rules of docs/protocol.md, the bookkeeping behind them
- * (reverse edges, edge count), and a property test that random command sequences keep the
- * invariants and agree with a naive model.
+ * The dependency graph: the command rules of docs/protocol.md, the bookkeeping behind them (ids,
+ * dependent counts, edge count), `put` as a store uses it to load rows and undo a failed commit,
+ * a dependency pool that gives back replaced space, and a property test that random command
+ * sequences, with undone turns among them, keep the invariants and agree with a naive model.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -19,6 +20,96 @@ function graphOf(...packages: Array<[string, string[]]>): PackageGraph {
   return graph;
 }
 
+/** Every id's state: what a store keyed by id would hold. */
+function rows(graph: PackageGraph): Array<[number, string, number[]]> {
+  return [...graph.names()].map((name): [number, string, number[]] => {
+    const id = graph.idOf(name) as number;
+    return [id, name, graph.dependencyIdsAt(id) ?? []];
+  }).sort((x, y) => x[0] - y[0]);
+}
+
+const NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
+
+type Step =
+  | { readonly kind: 'INDEX'; readonly name: string; readonly deps: readonly string[] }
+  | { readonly kind: 'REMOVE'; readonly name: string }
+  | { readonly kind: 'QUERY'; readonly name: string };
+
+/** The rules read literally, with no reverse index: slow but obviously right. */
+class NaiveModel {
+  packages = new Map<string, readonly string[]>();
+
+  apply(step: Step): GraphOutcome {
+    switch (step.kind) {
+      case 'INDEX':
+        if (!step.deps.every((dep) => this.packages.has(dep))) return 'fail';
+        this.packages.set(step.name, step.deps);
+        return 'ok';
+      case 'REMOVE':
+        if ([...this.packages.values()].some((deps) => deps.includes(step.name))) return 'fail';
+        this.packages.delete(step.name);
+        return 'ok';
+      case 'QUERY':
+        return this.packages.has(step.name) ? 'ok' : 'fail';
+    }
+  }
+
+  dependentsOf(name: string): string[] {
+    return sorted([...this.packages].filter(([, deps]) => deps.includes(name)).map(([dependent]) => dependent));
+  }
+}
+
+function applyToGraph(graph: PackageGraph, step: Step): GraphOutcome {
+  switch (step.kind) {
+    case 'INDEX':
+      // the parser rejects self-dependencies before the graph sees them [P-DEPS-3]
+      return graph.index(step.name, step.deps.filter((dep) => dep !== step.name));
+    case 'REMOVE':
+      return graph.remove(step.name);
+    case 'QUERY':
+      return graph.has(step.name) ? 'ok' : 'fail';
+  }
+}
+
+function withoutSelf(step: Step): Step {
+  return step.kind === 'INDEX' ? { ...step, deps: step.deps.filter((dep) => dep !== step.name) } : step;
+}
+
+function assertInvariants(graph: PackageGraph): void {
+  assert.deepEqual([...graph.missingDependencies()], [], 'an indexed package has a missing dependency');
+  const listedBy = new Map<string, number>();
+  let edges = 0;
+  for (const name of graph.names()) {
+    const deps = graph.dependenciesOf(name) ?? [];
+    edges += deps.length;
+    for (const dep of deps) {
+      assert.ok(graph.has(dep), `${name} depends on ${dep}, which is not indexed`);
+      listedBy.set(dep, (listedBy.get(dep) ?? 0) + 1);
+    }
+  }
+  for (const name of graph.names()) assert.equal(graph.dependentCountOf(name), listedBy.get(name) ?? 0, `dependent count of ${name}`);
+  assert.equal(graph.edgeCount, edges);
+}
+
+function assertAgrees(graph: PackageGraph, model: NaiveModel, names: readonly string[] = NAMES): void {
+  assert.equal(graph.size, model.packages.size);
+  assert.deepEqual(sorted(graph.names()), sorted(model.packages.keys()));
+  for (const name of names) {
+    assert.equal(graph.has(name), model.packages.has(name), `has ${name}`);
+    assert.deepEqual(graph.dependenciesOf(name), model.packages.get(name), `dependencies of ${name}`);
+    assert.deepEqual(sorted(graph.dependentsOf(name)), model.dependentsOf(name), `dependents of ${name}`);
+  }
+}
+
+const nameArbitrary = fc.constantFrom(...NAMES);
+const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('INDEX' as const), name: nameArbitrary, deps: fc.uniqueArray(nameArbitrary, { maxLength: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('REMOVE' as const), name: nameArbitrary }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('QUERY' as const), name: nameArbitrary }) },
+);
+/** A store's turn: commands, then a commit that either holds or fails and is undone. */
+const turnArbitrary = fc.record({ steps: fc.array(stepArbitrary, { maxLength: 8 }), commitFails: fc.boolean() });
+
 describe('PackageGraph.index', () => {
   test('[P-INDEX-1] adds a package with no dependencies', () => {
     const graph = new PackageGraph();
@@ -33,6 +124,7 @@ describe('PackageGraph.index', () => {
     const graph = graphOf(['a', []], ['b', []], ['c', ['a', 'b']]);
     assert.deepEqual(graph.dependenciesOf('c'), ['a', 'b']);
     assert.deepEqual(sorted(graph.dependentsOf('a')), ['c']);
+    assert.equal(graph.dependentCountOf('a'), 1);
     assert.equal(graph.edgeCount, 2);
   });
 
@@ -41,6 +133,7 @@ describe('PackageGraph.index', () => {
     assert.equal(graph.index('c', ['a', 'missing']), 'fail');
     assert.ok(!graph.has('c'));
     assert.equal(graph.dependentsOf('a').size, 0);
+    assert.equal(graph.dependentCountOf('a'), 0);
     assert.equal(graph.edgeCount, 0);
   });
 
@@ -118,128 +211,177 @@ describe('PackageGraph.remove', () => {
     assert.deepEqual(outcomes, ['fail', 'ok', 'ok', 'ok', 'ok', 'fail', 'ok', 'ok']);
     assert.ok(!graph.has('cloog'));
   });
+
+  test('reuses the id of a removed package and keeps the ids of the others', () => {
+    const graph = graphOf(['a', []], ['b', ['a']], ['c', []]);
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => graph.idOf(name));
+    assert.equal(graph.remove('b'), 'ok');
+    graph.index('d', ['c']);
+    assert.equal(graph.idOf('d'), b);
+    assert.deepEqual([graph.idOf('a'), graph.idOf('c')], [a, c]);
+    assert.deepEqual(graph.dependencyIdsAt(b as number), [c]);
+  });
 });
 
-describe('PackageGraph.set', () => {
+describe('PackageGraph.put', () => {
   test('puts a package into a state without checking its dependencies', () => {
     const graph = new PackageGraph();
-    graph.set('b', ['a']);
+    graph.put(2, 'b', [1]);
     assert.ok(graph.has('b'));
-    assert.deepEqual(sorted(graph.dependentsOf('a')), ['b']);
-    assert.deepEqual([...graph.missingDependencies()], [{ name: 'b', dependency: 'a' }]);
-  });
-
-  test('null removes a package even when others depend on it, as undoing a change needs', () => {
-    const graph = graphOf(['a', []], ['b', ['a']]);
-    graph.set('a', null);
-    assert.ok(!graph.has('a'));
-    assert.deepEqual([...graph.missingDependencies()], [{ name: 'b', dependency: 'a' }]);
-    graph.set('a', []);
+    assert.deepEqual([...graph.missingDependencies()], [{ name: 'b', dependencyId: 1 }]);
+    graph.put(1, 'a', []);
     assert.deepEqual([...graph.missingDependencies()], []);
     assert.deepEqual(sorted(graph.dependentsOf('a')), ['b']);
   });
 
-  test('replacing and removing keep the edge count', () => {
+  test('null removes a package even when others depend on it, as undoing a change needs', () => {
+    const graph = graphOf(['a', []], ['b', ['a']]);
+    const a = graph.idOf('a') as number;
+    graph.put(a, null);
+    assert.ok(!graph.has('a'));
+    assert.deepEqual([...graph.missingDependencies()], [{ name: 'b', dependencyId: a }]);
+    graph.put(a, 'a', []);
+    assert.deepEqual([...graph.missingDependencies()], []);
+    assert.deepEqual(sorted(graph.dependentsOf('a')), ['b']);
+  });
+
+  test('replacing and removing keep the edge count and the dependent counts', () => {
     const graph = new PackageGraph();
-    graph.set('c', ['a', 'b']);
+    graph.put(1, 'a');
+    graph.put(2, 'b');
+    graph.put(3, 'c', [1, 2]);
     assert.equal(graph.edgeCount, 2);
-    graph.set('c', ['a']);
-    assert.equal(graph.edgeCount, 1);
-    graph.set('c', null);
-    assert.equal(graph.edgeCount, 0);
+    graph.put(3, 'c', [1]);
+    assert.deepEqual([graph.edgeCount, graph.dependentCountOf('a'), graph.dependentCountOf('b')], [1, 1, 0]);
+    graph.put(3, null);
+    assert.deepEqual([graph.edgeCount, graph.dependentCountOf('a')], [0, 0]);
     assert.equal(graph.dependentsOf('a').size, 0);
+  });
+
+  test('gives the ids skipped by put to the next new packages', () => {
+    const graph = new PackageGraph();
+    graph.put(1, 'a', []);
+    graph.put(4, 'd', [1]);
+    for (const name of ['x', 'y', 'z']) graph.index(name, []);
+    assert.deepEqual(['x', 'y', 'z'].map((name) => graph.idOf(name)).sort(), [2, 3, 5]);
+  });
+
+  test('rebuilt from its rows with put, in any id order, it answers as before', () => {
+    fc.assert(
+      fc.property(fc.array(stepArbitrary, { maxLength: 80 }), fc.boolean(), (steps, reversed) => {
+        const original = new PackageGraph();
+        for (const step of steps) applyToGraph(original, step);
+        const copy = new PackageGraph();
+        const stored = rows(original);
+        for (const [id, name, deps] of reversed ? stored.reverse() : stored) copy.put(id, name, deps);
+        assert.deepEqual([...copy.missingDependencies()], []);
+        assert.deepEqual(rows(copy), rows(original));
+        assert.deepEqual(steps.map((step) => applyToGraph(copy, step)), steps.map((step) => applyToGraph(original, step)));
+        assert.deepEqual(rows(copy), rows(original));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
-const NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
-
-type Step =
-  | { readonly kind: 'INDEX'; readonly name: string; readonly deps: readonly string[] }
-  | { readonly kind: 'REMOVE'; readonly name: string }
-  | { readonly kind: 'QUERY'; readonly name: string };
-
-/** The rules read literally, with no reverse index: slow but obviously right. */
-class NaiveModel {
-  readonly packages = new Map<string, readonly string[]>();
-
-  apply(step: Step): GraphOutcome {
-    switch (step.kind) {
-      case 'INDEX':
-        if (!step.deps.every((dep) => this.packages.has(dep))) return 'fail';
-        this.packages.set(step.name, step.deps);
-        return 'ok';
-      case 'REMOVE':
-        if ([...this.packages.values()].some((deps) => deps.includes(step.name))) return 'fail';
-        this.packages.delete(step.name);
-        return 'ok';
-      case 'QUERY':
-        return this.packages.has(step.name) ? 'ok' : 'fail';
+describe('PackageGraph dependency pool', () => {
+  test('re-indexing one package over and over keeps the pool at a fixed size', () => {
+    const graph = new PackageGraph();
+    const names = Array.from({ length: 60 }, (_, i) => `p${i}`);
+    for (const name of names) graph.index(name, []);
+    const capacities = new Set<number>();
+    for (let round = 0; round < 20_000; round++) {
+      assert.equal(graph.index('x', names.slice(round % 10, 50 + (round % 10))), 'ok');
+      capacities.add(graph.poolCapacity);
     }
-  }
+    assert.deepEqual([...capacities], [4096], 'a million dependency ids were written; the pool never grew');
+    assert.equal(graph.edgeCount, 50);
+    assert.deepEqual([graph.dependentCountOf('p9'), graph.dependentCountOf('p10')], [1, 1]);
+    assert.deepEqual(graph.dependenciesOf('x'), names.slice(9, 59));
+  });
 
-  dependentsOf(name: string): string[] {
-    return sorted([...this.packages].filter(([, deps]) => deps.includes(name)).map(([dependent]) => dependent));
-  }
-}
+  test('removing most packages gives the pool back', () => {
+    const graph = new PackageGraph();
+    const names = Array.from({ length: 3000 }, (_, i) => `p${i}`);
+    names.forEach((name, i) => graph.index(name, names.slice(Math.max(0, i - 20), i)));
+    const peak = graph.poolCapacity;
+    assert.ok(peak >= graph.edgeCount && graph.edgeCount > 50_000);
+    for (const name of names.slice(10).reverse()) assert.equal(graph.remove(name), 'ok');
+    assert.ok(graph.poolCapacity <= peak / 4, `${graph.poolCapacity} of ${peak} slots kept for ${graph.edgeCount} edges`);
+    assert.deepEqual(graph.dependenciesOf('p9'), names.slice(0, 9));
+  });
 
-function applyToGraph(graph: PackageGraph, step: Step): GraphOutcome {
-  switch (step.kind) {
-    case 'INDEX':
-      return graph.index(step.name, step.deps);
-    case 'REMOVE':
-      return graph.remove(step.name);
-    case 'QUERY':
-      return graph.has(step.name) ? 'ok' : 'fail';
-  }
-}
-
-function assertInvariants(graph: PackageGraph): void {
-  assert.deepEqual([...graph.missingDependencies()], [], 'an indexed package has a missing dependency');
-  let edges = 0;
-  for (const name of graph.names()) {
-    const deps = graph.dependenciesOf(name) ?? [];
-    edges += deps.length;
-    for (const dep of deps) assert.ok(graph.dependentsOf(dep).has(name), `${dep} lacks reverse edge from ${name}`);
-  }
-  for (const name of NAMES) {
-    for (const dependent of graph.dependentsOf(name)) {
-      assert.ok(graph.dependenciesOf(dependent)?.includes(name), `reverse edge ${dependent} -> ${name} has no forward edge`);
-    }
-  }
-  assert.equal(graph.edgeCount, edges);
-}
-
-function assertAgrees(graph: PackageGraph, model: NaiveModel): void {
-  assert.equal(graph.size, model.packages.size);
-  for (const name of NAMES) {
-    assert.equal(graph.has(name), model.packages.has(name), `has ${name}`);
-    assert.deepEqual(graph.dependenciesOf(name), model.packages.get(name), `dependencies of ${name}`);
-    assert.deepEqual(sorted(graph.dependentsOf(name)), model.dependentsOf(name), `dependents of ${name}`);
-  }
-}
-
-const nameArbitrary = fc.constantFrom(...NAMES);
-const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('INDEX' as const), name: nameArbitrary, deps: fc.uniqueArray(nameArbitrary, { maxLength: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('REMOVE' as const), name: nameArbitrary }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('QUERY' as const), name: nameArbitrary }) },
-);
-
-describe('PackageGraph against a naive model', () => {
-  test('random command sequences keep the invariants and give the model\'s outcomes', () => {
+  test('heavy churn agrees with the model while the pool grows and compacts, within its bound', () => {
+    const names = Array.from({ length: 60 }, (_, i) => `p${i}`);
+    const churnName = fc.constantFrom(...names);
+    const churnStep: fc.Arbitrary<Step> = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('INDEX' as const), name: churnName, deps: fc.uniqueArray(churnName, { maxLength: 12 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('REMOVE' as const), name: churnName }) },
+    );
     fc.assert(
-      fc.property(fc.array(stepArbitrary, { maxLength: 60 }), (steps) => {
+      fc.property(fc.array(churnStep, { minLength: 3000, maxLength: 4000 }), (steps) => {
         const graph = new PackageGraph();
         const model = new NaiveModel();
-        for (const step of steps) {
-          // the parser rejects self-dependencies before the graph sees them [P-DEPS-3]
-          if (step.kind === 'INDEX' && step.deps.includes(step.name)) continue;
-          assert.equal(applyToGraph(graph, step), model.apply(step), JSON.stringify(step));
+        for (const step of steps.map(withoutSelf)) {
+          assert.equal(applyToGraph(graph, step), model.apply(step));
+          assert.ok(graph.poolCapacity <= 4096 + 8 * graph.edgeCount + 4 * names.length, `${graph.poolCapacity} slots`);
+        }
+        assertAgrees(graph, model, names);
+      }),
+      { numRuns: 5 },
+    );
+  });
+});
+
+describe('PackageGraph against a naive model', () => {
+  test('random command sequences, some undone with put as a failed commit is, keep the invariants and the model\'s answers', () => {
+    fc.assert(
+      fc.property(fc.array(turnArbitrary, { maxLength: 12 }), (turns) => {
+        const graph = new PackageGraph();
+        const model = new NaiveModel();
+        for (const { steps, commitFails } of turns) {
+          const committed = new Map(model.packages);
+          const undo: Array<[number, string | null, number[] | undefined]> = [];
+          for (const step of steps.map(withoutSelf)) {
+            // what the SQLite store records before each change, to put it back
+            const before = graph.idOf(step.name);
+            const previous = before === undefined ? undefined : graph.dependencyIdsAt(before);
+            assert.equal(applyToGraph(graph, step), model.apply(step), JSON.stringify(step));
+            const id = before ?? graph.idOf(step.name);
+            if (id !== undefined) undo.push([id, previous === undefined ? null : step.name, previous]);
+            assertInvariants(graph);
+            assertAgrees(graph, model);
+          }
+          if (!commitFails) continue;
+          for (const [id, name, deps] of undo.reverse()) graph.put(id, name, deps);
+          model.packages = committed;
           assertInvariants(graph);
           assertAgrees(graph, model);
         }
       }),
       { numRuns: 500 },
+    );
+  });
+
+  test('putting back the previous states in reverse order restores every id exactly', () => {
+    fc.assert(
+      fc.property(fc.array(stepArbitrary, { maxLength: 40 }), fc.array(stepArbitrary, { maxLength: 40 }), (before, changes) => {
+        const graph = new PackageGraph();
+        for (const step of before) applyToGraph(graph, step);
+        const expected = rows(graph);
+        const undo: Array<[number, string | null, number[] | undefined]> = [];
+        for (const step of changes) {
+          const id = graph.idOf(step.name);
+          const previous = id === undefined ? undefined : graph.dependencyIdsAt(id);
+          applyToGraph(graph, step);
+          const changedId = id ?? graph.idOf(step.name);
+          if (changedId !== undefined) undo.push([changedId, previous === undefined ? null : step.name, previous]);
+        }
+        for (const [id, name, deps] of undo.reverse()) graph.put(id, name, deps);
+        assert.deepEqual(rows(graph), expected);
+        assertInvariants(graph);
+      }),
+      { numRuns: 300 },
     );
   });
 });
