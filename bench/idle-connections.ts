@@ -7,7 +7,7 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { MAIN_SCRIPT, startChildServer } from '../src/cli/child-server.js';
 import { ProtocolClient } from '../src/cli/protocol-client.js';
-import { mebibytes, residentBytes } from './process-memory.js';
+import { mebibytes, residentBytes } from './process-usage.js';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '10000' }, limit: { type: 'string', default: '20000' } } });
 const count = Number(values.connections);

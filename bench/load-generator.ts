@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly seed: number;
+  /** Reads the server's CPU time in ms, when it is a process we can watch. */
+  readonly serverCpuMs?: () => number;
 }
 
 export interface LoadResult {
@@ -33,6 +35,8 @@ export interface LoadResult {
   readonly replies: { readonly OK: number; readonly FAIL: number; readonly ERROR: number };
   /** Connections that failed during the run. */
   readonly connectionErrors: number;
+  /** The server's CPU time per request in the measured window, in µs, when it could be read. */
+  readonly serverCpuUsPerRequest: number | undefined;
 }
 
 class Recorder {
@@ -136,11 +140,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   try {
     for (const loop of loops) loop.start(pipeline);
     await sleep(warmupMs);
+    const cpuAtStart = options.serverCpuMs?.();
     recorder.recording = true;
     const startedAt = performance.now();
     await sleep(durationMs);
     recorder.recording = false;
     const measuredMs = performance.now() - startedAt;
+    const cpuMs = cpuAtStart === undefined ? undefined : (options.serverCpuMs?.() ?? cpuAtStart) - cpuAtStart;
     recorder.stopping = true;
     await Promise.race([Promise.all(loops.map((loop) => loop.idle())), sleep(5_000)]);
     const requests = recorder.histogram.count;
@@ -151,6 +157,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       latency: recorder.histogram.summary(),
       replies: { ...recorder.replies },
       connectionErrors: recorder.connectionErrors,
+      serverCpuUsPerRequest: cpuMs === undefined || requests === 0 ? undefined : (cpuMs * 1000) / requests,
     };
   } finally {
     for (const loop of loops) loop.close();

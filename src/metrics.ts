@@ -1,11 +1,12 @@
 /**
  * The Prometheus metrics of one server, on a registry passed in (never the global one) so that
- * tests can run many servers in one process. Label children are bound once, so counting a command
- * on the hot path is an increment, not a label lookup. With the admin port off nothing can read
- * them, so `disabledMetrics()` gives the same shape with no work behind it.
+ * tests can run many servers in one process. What is counted per command or per chunk is tallied
+ * in plain numbers (tallied-metrics.ts) and read at scrape time. With the admin port off nothing
+ * can read them, so `disabledMetrics()` gives the same shape with no work behind it.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommandName, ProtocolErrorReason, Reply } from './protocol/types.js';
+import { CommandTally, talliedCounter, talliedLabelledCounter } from './tallied-metrics.js';
 
 
 export interface CounterLike {
@@ -72,31 +73,14 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'package_indexer_' });
   const registers = [registry];
 
-  const commands = new Counter({
-    name: 'package_indexer_commands_total',
-    help: 'Commands answered, by command and reply.',
-    labelNames: ['command', 'result'] as const,
-    registers,
+  const commands = new CommandTally(registry, {
+    counterName: 'package_indexer_commands_total',
+    counterHelp: 'Commands answered, by command and reply.',
+    histogramName: 'package_indexer_command_duration_seconds',
+    histogramHelp: 'Time from reading a command to writing its reply, including the store commit.',
+    bucketsSeconds: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
   });
-  const duration = new Histogram({
-    name: 'package_indexer_command_duration_seconds',
-    help: 'Time from reading a command to writing its reply, including the store commit.',
-    labelNames: ['command'] as const,
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
-    registers,
-  });
-  const bound = (command: CommandName): { timer: HistogramLike; counters: Record<Reply, CounterLike> } => ({
-    timer: duration.labels(command),
-    counters: { OK: commands.labels(command, 'OK'), FAIL: commands.labels(command, 'FAIL'), ERROR: commands.labels(command, 'ERROR') },
-  });
-  const byCommand: Record<CommandName, ReturnType<typeof bound>> = { INDEX: bound('INDEX'), REMOVE: bound('REMOVE'), QUERY: bound('QUERY') };
-  const protocolErrors = new Counter({
-    name: 'package_indexer_protocol_errors_total',
-    help: 'Lines answered ERROR, by reason.',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  const errorCounters = new Map(protocolErrorReasons().map((reason) => [reason, protocolErrors.labels(reason)]));
+  const countProtocolError = talliedLabelledCounter(registry, 'package_indexer_protocol_errors_total', 'Lines answered ERROR, by reason.', 'reason', protocolErrorReasons());
   const totals = { commands: 0 };
 
   return {
@@ -104,20 +88,16 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     totals,
     countCommand(command, reply, seconds) {
       totals.commands++;
-      const children = byCommand[command];
-      children.counters[reply].inc();
-      children.timer.observe(seconds);
+      commands.record(command, reply, seconds);
     },
-    countProtocolError(reason) {
-      errorCounters.get(reason)?.inc();
-    },
+    countProtocolError,
     connectionsOpen: new Gauge({ name: 'package_indexer_connections_open', help: 'Connections being served.', registers }),
     connectionsWaiting: new Gauge({ name: 'package_indexer_connections_waiting', help: 'Connections waiting for a slot under the connection limit.', registers }),
     connectionsAccepted: new Counter({ name: 'package_indexer_connections_accepted_total', help: 'Connections accepted.', registers }),
     connectionsRefused: new Counter({ name: 'package_indexer_connections_refused_total', help: 'Connections closed at once because the wait queue was full.', registers }),
     connectionErrors: new Counter({ name: 'package_indexer_connection_errors_total', help: 'Connections ended by a socket error or a peer that stopped reading.', registers }),
-    receivedBytes: new Counter({ name: 'package_indexer_received_bytes_total', help: 'Bytes read from clients.', registers }),
-    sentBytes: new Counter({ name: 'package_indexer_sent_bytes_total', help: 'Bytes written to clients.', registers }),
+    receivedBytes: talliedCounter(registry, 'package_indexer_received_bytes_total', 'Bytes read from clients.'),
+    sentBytes: talliedCounter(registry, 'package_indexer_sent_bytes_total', 'Bytes written to clients.'),
     commitDuration: new Histogram({
       name: 'package_indexer_store_commit_duration_seconds',
       help: 'Time to commit one batch of changes to the store.',

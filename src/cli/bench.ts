@@ -9,6 +9,7 @@ import { Workload } from '../../bench/workload.js';
 import type { Dataset } from '../dataset/dataset.js';
 import { IndexerError } from '../errors.js';
 import { encodeCommand } from '../protocol/encode.js';
+import { cpuMilliseconds } from '../../bench/process-usage.js';
 import { BASELINE_SCRIPT, MAIN_SCRIPT, startChildServer, type ChildServer } from './child-server.js';
 import { integerOption, parseCommandArgs, UsageError, type CliCommand } from './command.js';
 import { ProtocolClient } from './protocol-client.js';
@@ -47,7 +48,7 @@ export interface BenchResult {
   readonly baseline: BenchRun | undefined;
   readonly target: BenchRun;
   /** Ours divided by the baseline's, when a baseline ran. */
-  readonly ratios: { readonly throughput: number; readonly p99: number } | undefined;
+  readonly ratios: { readonly throughput: number; readonly p99: number; readonly serverCpu: number | undefined } | undefined;
 }
 
 export class BenchSetupError extends IndexerError {
@@ -65,14 +66,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   progress(`load generator: ${generator}`);
   let baseline: BenchRun | undefined;
   if (options.baseline === true) {
-    baseline = await withChild(BASELINE_SCRIPT, ['0'], (child) => measure(options, [{ host: '127.0.0.1', port: child.port }], `baseline (pid ${String(child.pid)})`, progress));
+    baseline = await withChild(BASELINE_SCRIPT, ['0'], (child) => measureChild(options, child, 'baseline', progress));
   }
   const target = options.spawnServerArgs === undefined
     ? await measure(options, options.targets, options.targets.map((t) => `${t.host}:${t.port}`).join(','), progress)
-    : await withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', ...options.spawnServerArgs], (child) => measure(options, [{ host: '127.0.0.1', port: child.port }], `serve (pid ${String(child.pid)})`, progress));
+    : await withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', ...options.spawnServerArgs], (child) => measureChild(options, child, 'serve', progress));
   const ratios = baseline === undefined ? undefined : {
     throughput: target.result.requestsPerSecond / baseline.result.requestsPerSecond,
     p99: target.result.latency.p99Us / Math.max(1, baseline.result.latency.p99Us),
+    serverCpu: ratioOf(target.result.serverCpuUsPerRequest, baseline.result.serverCpuUsPerRequest),
   };
   return { generator, baseline, target, ratios };
 }
@@ -86,7 +88,18 @@ async function withChild<T>(script: string, args: readonly string[], use: (child
   }
 }
 
-async function measure(options: BenchOptions, targets: readonly Target[], label: string, progress: (line: string) => void): Promise<BenchRun> {
+function ratioOf(ours: number | undefined, theirs: number | undefined): number | undefined {
+  return ours === undefined || theirs === undefined || theirs === 0 ? undefined : ours / theirs;
+}
+
+/** A child on this machine: its CPU time is read from /proc, so CPU per request can be reported too. */
+function measureChild(options: BenchOptions, child: ChildServer, name: string, progress: (line: string) => void): Promise<BenchRun> {
+  const pid = child.pid;
+  const serverCpuMs = pid === undefined || process.platform !== 'linux' ? undefined : () => cpuMilliseconds(pid);
+  return measure({ ...options, serverCpuMs }, [{ host: '127.0.0.1', port: child.port }], `${name} (pid ${String(pid)})`, progress);
+}
+
+async function measure(options: BenchOptions & { serverCpuMs?: () => number }, targets: readonly Target[], label: string, progress: (line: string) => void): Promise<BenchRun> {
   const first = targets[0];
   if (first === undefined) throw new UsageError('no target to measure');
   progress(`${label}: indexing ${options.dataset.length} packages through one connection (untimed)`);
@@ -140,21 +153,28 @@ ${datasetUsage(10_000)}
                          then the target, and print ours/baseline ratios
   --spawn-server         start \`serve --port 0 --admin-port off\` as a child and measure it
   --server-args "ARGS"   extra arguments for the spawned serve, e.g. "--in-memory"
-  --json                 print the figures as JSON instead of a table`;
+  --json                 print the figures as JSON instead of a table
+
+For a server it started (--baseline, --spawn-server) it also prints the server's CPU time per
+request (from /proc): steadier than requests/s on a shared machine, where the generator competes
+for the same cores.`;
 
 function row(name: string, run: BenchRun): string {
   const { result } = run;
   const ms = (us: number): string => (us / 1000).toFixed(3).padStart(9);
   const errors = result.replies.ERROR + result.connectionErrors;
-  return `${name.padEnd(16)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(12)} ${ms(result.latency.p50Us)} ${ms(result.latency.p99Us)} ${ms(result.latency.p999Us)} ${ms(result.latency.maxUs)} ${String(result.replies.FAIL).padStart(8)} ${String(errors).padStart(7)}`;
+  const cpu = result.serverCpuUsPerRequest === undefined ? '-' : result.serverCpuUsPerRequest.toFixed(1);
+  return `${name.padEnd(16)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(12)} ${ms(result.latency.p50Us)} ${ms(result.latency.p99Us)} ${ms(result.latency.p999Us)} ${ms(result.latency.maxUs)} ${String(result.replies.FAIL).padStart(8)} ${String(errors).padStart(7)} ${cpu.padStart(11)}`;
 }
 
 function formatTable(result: BenchResult, heading: string): string {
-  const lines = [heading, `generator: ${result.generator}`, '', `${''.padEnd(16)} ${'requests/s'.padStart(12)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'p99.9 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'FAIL'.padStart(8)} ${'errors'.padStart(7)}`];
+  const lines = [heading, `generator: ${result.generator}`, '', `${''.padEnd(16)} ${'requests/s'.padStart(12)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'p99.9 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'FAIL'.padStart(8)} ${'errors'.padStart(7)} ${'cpu µs/req'.padStart(11)}`];
   if (result.baseline !== undefined) lines.push(row('baseline', result.baseline));
   lines.push(row('target', result.target));
   if (result.ratios !== undefined) {
-    lines.push(`ours/baseline    ${`${result.ratios.throughput.toFixed(2)}x`.padStart(12)} ${''.padStart(9)} ${`${result.ratios.p99.toFixed(2)}x`.padStart(9)}`);
+    const { throughput, p99, serverCpu } = result.ratios;
+    const cpuRatio = serverCpu === undefined ? '' : `${serverCpu.toFixed(2)}x`;
+    lines.push(`ours/baseline    ${`${throughput.toFixed(2)}x`.padStart(12)} ${''.padStart(9)} ${`${p99.toFixed(2)}x`.padStart(9)} ${''.padStart(9)} ${''.padStart(9)} ${''.padStart(8)} ${''.padStart(7)} ${cpuRatio.padStart(11)}`);
   }
   lines.push(`target: ${result.target.label}${result.baseline === undefined ? '' : `; baseline: ${result.baseline.label}`}`);
   return lines.join('\n');
