@@ -3,17 +3,11 @@
  * 400 with a JSON body naming it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
 import { isValidPackageName } from '../protocol/parse.js';
 import type { Backend } from '../store/backend.js';
+import type { AdminOptions } from './http.js';
 
-export interface AdminContext {
-  readonly backend: Backend;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  readonly isReady: () => boolean;
-  readonly openConnections: () => number;
+export interface AdminContext extends AdminOptions {
   readonly uptimeSeconds: () => number;
   readonly commandsPerSecond: () => number;
 }
