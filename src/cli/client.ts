@@ -3,7 +3,7 @@
  * each reply on its own line, for people and scripts.
  */
 import { createInterface } from 'node:readline';
-import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
+import { UsageError, integerOption, parseCommandArgs, type CliCommand } from './command.js';
 import { ProtocolClient } from './protocol-client.js';
 
 const USAGE = `Usage: package-indexer client [--host HOST] [--port PORT] [LINE ...]
@@ -27,6 +27,8 @@ async function runClient(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { host: { type: 'string' }, port: { type: 'string' } }, true);
   const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
   const port = integerOption(values, 'port', 8080);
+  // one argument is one request: a line feed inside it would send two and print one reply
+  if (positionals.some((line) => line.includes('\n'))) throw new UsageError('a LINE must not contain a line feed; give each request as its own argument');
   const client = await ProtocolClient.connect(host, port);
   try {
     for await (const line of linesOf(positionals)) {

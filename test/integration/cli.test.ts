@@ -134,6 +134,13 @@ describe('package-indexer usage and configuration errors', () => {
     assert.notEqual(result.stderr, '');
   });
 
+  test('client exits 2 with one line when a request argument holds a line feed', async (t) => {
+    const result = await run(t, ['client', '--port', String(await closedPort()), 'QUERY|a|\nQUERY|b|']);
+    assert.equal(result.code, 2);
+    assertOneLine(result.stderr);
+    assert.equal(result.stdout, '');
+  });
+
   test('client exits 1 with one line when nothing listens on the port', async (t) => {
     const result = await run(t, ['client', '--port', String(await closedPort()), 'QUERY|a|']);
     assert.equal(result.code, 1);
