@@ -71,6 +71,9 @@ export class IndexServer {
         resolve();
       });
     });
+    // after listening, an error is a failed accept (out of file descriptors, say): the listener
+    // goes on accepting, so log it rather than let it end the process
+    listener.on('error', (error) => this.#options.logger.error({ err: error }, 'accepting a connection failed'));
     return listener.address() as AddressInfo;
   }
 
