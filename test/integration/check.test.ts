@@ -27,8 +27,8 @@ async function startFixedReplyServer(t: TestContext, reply: string): Promise<num
   return (server.address() as AddressInfo).port;
 }
 
-test('check passes against our server with 100 clients and 5% broken lines', async (t) => {
-  const { port, backend } = await startTestServer(t);
+test('check passes with 100 clients and 5% broken lines against a server limited to 100 connections', async (t) => {
+  const { port, backend, server } = await startTestServer(t, { connectionLimit: 100, waitingLimit: 0 });
   const dataset = generateDataset({ packages: 3000, seed: 11 });
   const progress: string[] = [];
   const result = await runCheck({ dataset, targets: [{ host: '127.0.0.1', port }], concurrency: 100, brokenPercent: 5, seed: 11, progress: (line) => progress.push(line) });
@@ -40,6 +40,7 @@ test('check passes against our server with 100 clients and 5% broken lines', asy
   assert.ok(progress.length >= 5);
   const counts = await backend.counts();
   assert.equal(counts.packages, 0, 'check removes everything it indexed');
+  assert.equal(server.waitingConnections, 0);
 });
 
 test('check fails against a server that answers OK to everything, showing the wrong replies', async (t) => {
