@@ -10,6 +10,8 @@
  * decide what is durable, this decides what is true.
  */
 
+import { NameIndex } from './name-index.js';
+
 export type GraphOutcome = 'ok' | 'fail';
 
 const NO_DEPENDENTS: ReadonlySet<string> = new Set();
@@ -19,7 +21,7 @@ const MIN_POOL_SLOTS = 4096;
 const MIN_ID_SLOTS = 1024;
 
 export class PackageGraph {
-  #ids = new Map<string, number>();
+  #ids = new NameIndex((id) => this.#names[id]);
   /** By id; id 0 is never used. */
   #names: Array<string | undefined> = [undefined];
   /** By id: where its dependency ids start in #pool, how many there are (0 when unused), how many depend on it. */
@@ -50,7 +52,7 @@ export class PackageGraph {
   }
 
   has(name: string): boolean {
-    return this.#ids.has(name);
+    return this.#ids.get(name) !== undefined;
   }
 
   idOf(name: string): number | undefined {
@@ -108,8 +110,12 @@ export class PackageGraph {
     return dependents;
   }
 
-  names(): IterableIterator<string> {
-    return this.#ids.keys();
+  *names(): IterableIterator<string> {
+    const names = this.#names;
+    for (let id = 1; id < this.#nextId; id++) {
+      const name = names[id];
+      if (name !== undefined) yield name;
+    }
   }
 
   /** [P-INDEX-1] adds the package or replaces its dependency list, if every dependency is indexed. */
@@ -156,6 +162,7 @@ export class PackageGraph {
 
   /** Makes room for ids up to `maxId` and `edges` dependency ids, so that a big load need not grow. */
   reserve(maxId: number, edges: number): void {
+    this.#ids.reserve(maxId);
     if (maxId >= this.#starts.length) this.#growIds(maxId);
     if (this.#poolEnd + edges > this.#pool.length) this.#pool = grown(this.#pool, this.#poolEnd + edges);
   }
