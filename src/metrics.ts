@@ -64,9 +64,7 @@ export function disabledMetrics(): Metrics {
   };
 }
 
-export function protocolErrorReasons(): readonly ProtocolErrorReason[] {
-  return ['field-count', 'unknown-command', 'invalid-name', 'invalid-dependency', 'unexpected-dependencies', 'self-dependency', 'line-too-long'];
-}
+const PROTOCOL_ERROR_REASONS: readonly ProtocolErrorReason[] = ['field-count', 'unknown-command', 'invalid-name', 'invalid-dependency', 'unexpected-dependencies', 'self-dependency', 'line-too-long'];
 
 export function createMetrics(options: { registry?: Registry; processMetrics?: boolean } = {}): Metrics {
   const registry = options.registry ?? new Registry();
@@ -80,7 +78,7 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     histogramHelp: 'Time from reading a command to writing its reply, including the store commit.',
     bucketsSeconds: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
   });
-  const countProtocolError = talliedLabelledCounter(registry, 'package_indexer_protocol_errors_total', 'Lines answered ERROR, by reason.', 'reason', protocolErrorReasons());
+  const countProtocolError = talliedLabelledCounter(registry, 'package_indexer_protocol_errors_total', 'Lines answered ERROR, by reason.', 'reason', PROTOCOL_ERROR_REASONS);
   const totals = { commands: 0 };
 
   return {

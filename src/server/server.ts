@@ -6,9 +6,6 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
-import type { Backend } from '../store/backend.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 export interface ServerOptions extends ConnectionOptions {
@@ -28,10 +25,6 @@ export class IndexServer {
 
   constructor(options: ServerOptions) {
     this.#options = options;
-  }
-
-  get backend(): Backend {
-    return this.#options.backend;
   }
 
   get activeConnections(): number {

@@ -43,7 +43,7 @@ export function listNames(graph: PackageGraph, { prefix, after, limit }: ListOpt
 }
 
 /** Names are ASCII, so UTF-16 order is byte order, as in SQL's C collation. */
-export function compareNames(a: string, b: string): number {
+function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

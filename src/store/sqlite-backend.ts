@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
+import type { FsyncMode } from '../config.js';
 import { StoreCommitError } from '../errors.js';
 import { PackageGraph } from '../graph/package-graph.js';
 import type { Logger } from '../log.js';
@@ -15,14 +16,14 @@ import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
 import type { Backend, IndexCounts, ListOptions, PackageView } from './backend.js';
 import { applyCommand, describePackage, listNames } from './graph-access.js';
-import { STORE_FILE_NAME, openStoreFile, type FsyncSetting, type StoreFile } from './sqlite-file.js';
+import { STORE_FILE_NAME, openStoreFile, type StoreFile } from './sqlite-file.js';
 import { encodeDependencyIds, loadStore } from './sqlite-load.js';
 
 export interface SqliteBackendOptions {
   /** Directory of the store file, created if missing. */
   readonly dataDir: string;
   /** 'always' syncs every commit to disk (survives power loss); 'normal' survives a process crash. */
-  readonly fsync: FsyncSetting;
+  readonly fsync: FsyncMode;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }

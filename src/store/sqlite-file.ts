@@ -7,9 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { FsyncMode } from '../config.js';
 import { StoreOpenError } from '../errors.js';
-
-export type FsyncSetting = 'always' | 'normal';
 
 export const STORE_FILE_NAME = 'index.db';
 /** Informational: lets a refused second server name the holder of the lock. */
@@ -48,7 +47,7 @@ export interface StoreFile {
   release(): void;
 }
 
-export function openStoreFile(dataDir: string, fsync: FsyncSetting): StoreFile {
+export function openStoreFile(dataDir: string, fsync: FsyncMode): StoreFile {
   const dir = path.resolve(dataDir);
   prepareDirectory(dir);
   const file = path.join(dir, STORE_FILE_NAME);
@@ -146,7 +145,7 @@ function checkFormat(db: Database.Database, file: string): boolean {
   return false;
 }
 
-function configure(db: Database.Database, fsync: FsyncSetting, file: string): void {
+function configure(db: Database.Database, fsync: FsyncMode, file: string): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') {
     throw new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} cannot use write-ahead logging (journal mode stays ${String(mode)})`);

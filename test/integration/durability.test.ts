@@ -65,7 +65,7 @@ function filesOf(dir: string): Record<string, string> {
   return result;
 }
 
-async function storeWith(t: TestContext, dataDir: string, ...lines: string[]): Promise<void> {
+async function storeWith(dataDir: string, ...lines: string[]): Promise<void> {
   const backend = backendAt(dataDir);
   await backend.open();
   assert.ok((await run(backend, ...lines)).every((reply) => reply === 'OK'));
@@ -100,8 +100,8 @@ describe('restarting the embedded store', () => {
 
   test('a package that reuses a removed package\'s place survives restarts under its own name', async (t) => {
     const dataDir = tempDir(t);
-    await storeWith(t, dataDir, 'INDEX|a|', 'INDEX|b|a', 'INDEX|c|');
-    await storeWith(t, dataDir, 'REMOVE|b|', 'INDEX|x|c', 'INDEX|y|x,a');
+    await storeWith(dataDir, 'INDEX|a|', 'INDEX|b|a', 'INDEX|c|');
+    await storeWith(dataDir, 'REMOVE|b|', 'INDEX|x|c', 'INDEX|y|x,a');
     assert.deepEqual(storedRows(dataDir), { a: [], c: [], x: ['c'], y: ['a', 'x'] });
     const backend = await openedAt(t, dataDir);
     assert.deepEqual(await contents(backend), { a: [], c: [], x: ['c'], y: ['a', 'x'] });
@@ -124,7 +124,7 @@ describe('restarting the embedded store', () => {
 
   test('serve logs how many packages it loaded and how long that took', async (t) => {
     const dataDir = tempDir(t);
-    await storeWith(t, dataDir, 'INDEX|a|', 'INDEX|b|a', 'INDEX|c|a,b');
+    await storeWith(dataDir, 'INDEX|a|', 'INDEX|b|a', 'INDEX|c|a,b');
     const server = await startServe(t, ['--data-dir', dataDir]);
     const loaded = server.logs.find((line) => typeof line.packages === 'number');
     assert.equal(loaded?.packages, 3);
@@ -161,7 +161,7 @@ describe('one server per data directory', () => {
 interface RefusalCase {
   readonly store: string;
   readonly code: string;
-  prepare(dataDir: string, t: TestContext): Promise<void> | void;
+  prepare(dataDir: string): Promise<void> | void;
 }
 
 const REFUSALS: readonly RefusalCase[] = [
@@ -182,8 +182,8 @@ const REFUSALS: readonly RefusalCase[] = [
   {
     store: 'from a newer schema version',
     code: 'PI_ERR_STORE_OPEN_NEWER_SCHEMA',
-    async prepare(dataDir, t) {
-      await storeWith(t, dataDir, 'INDEX|a|');
+    async prepare(dataDir) {
+      await storeWith(dataDir, 'INDEX|a|');
       const db = new Database(path.join(dataDir, STORE_FILE_NAME));
       db.pragma('user_version = 2');
       db.close();
@@ -192,9 +192,9 @@ const REFUSALS: readonly RefusalCase[] = [
   {
     store: 'with a damaged page',
     code: 'PI_ERR_STORE_OPEN_CORRUPT',
-    async prepare(dataDir, t) {
+    async prepare(dataDir) {
       const lines = Array.from({ length: 400 }, (_, i) => `INDEX|package-with-a-long-name-${i}|`);
-      await storeWith(t, dataDir, ...lines);
+      await storeWith(dataDir, ...lines);
       const file = path.join(dataDir, STORE_FILE_NAME);
       const bytes = fs.readFileSync(file);
       // page 2 is the packages table's root
@@ -205,8 +205,8 @@ const REFUSALS: readonly RefusalCase[] = [
   {
     store: 'whose package depends on one that is not stored',
     code: 'PI_ERR_STORE_OPEN_CORRUPT',
-    async prepare(dataDir, t) {
-      await storeWith(t, dataDir, 'INDEX|a|', 'INDEX|b|a');
+    async prepare(dataDir) {
+      await storeWith(dataDir, 'INDEX|a|', 'INDEX|b|a');
       const db = new Database(path.join(dataDir, STORE_FILE_NAME));
       db.prepare("DELETE FROM packages WHERE name = 'a'").run();
       db.close();
@@ -218,7 +218,7 @@ describe('stores the server must not touch', () => {
   for (const refusal of REFUSALS) {
     test(`a store ${refusal.store} is refused (${refusal.code}, exit 2, one line naming the file) and left as it was`, async (t) => {
       const dataDir = tempDir(t);
-      await refusal.prepare(dataDir, t);
+      await refusal.prepare(dataDir);
       const before = filesOf(dataDir);
       await assert.rejects(backendAt(dataDir).open(), { code: refusal.code });
       assertRefusedOnOneLine(await serveUntilExit(t, ['--data-dir', dataDir]), path.join(dataDir, STORE_FILE_NAME));
@@ -228,7 +228,7 @@ describe('stores the server must not touch', () => {
 
   test('a data directory the server cannot write is refused (exit 2, one line naming it)', async (t) => {
     const dataDir = tempDir(t);
-    await storeWith(t, dataDir, 'INDEX|a|');
+    await storeWith(dataDir, 'INDEX|a|');
     fs.chmodSync(dataDir, 0o555);
     if (!RUNNING_AS_ROOT) await assert.rejects(backendAt(dataDir).open(), { code: 'PI_ERR_STORE_OPEN_UNWRITABLE' });
     assertRefusedOnOneLine(await serveUntilExit(t, ['--data-dir', dataDir], { unprivileged: true }), dataDir);
@@ -261,7 +261,7 @@ function addFailingTriggers(dataDir: string): void {
 describe('a commit that fails', () => {
   test('turns every reply of its turn into ERROR, reads included, and leaves index and store equal', async (t) => {
     const dataDir = tempDir(t);
-    await storeWith(t, dataDir, 'INDEX|a|', 'INDEX|x|', 'INDEX|pinned|');
+    await storeWith(dataDir, 'INDEX|a|', 'INDEX|x|', 'INDEX|pinned|');
     addFailingTriggers(dataDir);
     const metrics = createMetrics({ processMetrics: false });
     const { logger, lines } = capturingLogger();
