@@ -48,10 +48,9 @@ export class Connection {
     this.#socket = socket;
     this.#options = options;
     this.#splitter = new LineSplitter(options.maxLineBytes);
-    const queue = (): ParsedLine[] => this.#queue;
     this.#sink = {
-      line: (text) => queue().push(parseLine(text)),
-      overflow: () => queue().push(protocolError('line-too-long')),
+      line: (text) => this.#queue.push(parseLine(text)),
+      overflow: () => this.#queue.push(protocolError('line-too-long')),
     };
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
