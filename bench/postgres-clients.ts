@@ -16,7 +16,6 @@ import { generateDataset } from '../src/dataset/generate.js';
 import { Random } from '../src/dataset/random.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
-import { encodeCommand } from '../src/protocol/encode.js';
 import { parseLine } from '../src/protocol/parse.js';
 import type { Command, Reply } from '../src/protocol/types.js';
 import { PostgresBackend } from '../src/store/postgres-backend.js';
@@ -95,8 +94,7 @@ async function measure(url: string, createPool: SqlPoolFactory, options: { secon
   await backend.open();
   const dataset = generateDataset({ packages: options.packages, seed: 7 });
   for (let at = 0; at < dataset.length; at += 500) {
-    const lines = dataset.slice(at, at + 500).map((pkg) => parseLine(encodeCommand({ kind: 'INDEX', name: pkg.name, deps: pkg.deps }).slice(0, -1)) as Command);
-    await execute(backend, lines);
+    await execute(backend, dataset.slice(at, at + 500).map((pkg): Command => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps })));
   }
   const workload = new Workload(dataset, 20);
   const warmUp = { commands: 0, errors: 0, latency: new LatencyHistogram() };

@@ -5,6 +5,7 @@
  * its statements one after another; batches of different clients run at once on the pool.
  * While the database is unreachable every command is answered ERROR, never a guessed OK or FAIL.
  */
+import { IndexerError, StoreOpenError, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
@@ -58,9 +59,19 @@ function sqlState(error: unknown): string | undefined {
   return hasSqlState(error) ? error.code : undefined;
 }
 
+/** The error `open()` throws: unreachable (no SQLSTATE), or unusable (with the location, never a password). */
+function openError(error: unknown, location: string): IndexerError {
+  if (error instanceof IndexerError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  if (!hasSqlState(error)) return new StoreUnavailableError(`cannot reach PostgreSQL at ${location}: ${detail}`, { cause: error });
+  return new StoreOpenError('PI_ERR_STORE_OPEN', location, `cannot set up the schema at ${location}: ${detail}`, { cause: error });
+}
+
 export class PostgresBackend implements Backend {
   readonly description: string;
   #options: PostgresBackendOptions;
+  /** The URL without its password, for logs and errors. */
+  #location: string;
   #pool: SqlPool | undefined;
   #health: PostgresHealth;
   /** Batches being executed; each promise resolves (never rejects) with the batch's replies. */
@@ -69,7 +80,8 @@ export class PostgresBackend implements Backend {
 
   constructor(options: PostgresBackendOptions) {
     this.#options = options;
-    this.description = `postgres ${redactUrl(options.url)} (pool ${options.poolSize})`;
+    this.#location = redactUrl(options.url);
+    this.description = `postgres ${this.#location} (pool ${options.poolSize})`;
     this.#health = new PostgresHealth(options.logger, options.metrics, () => this.#probe());
   }
 
@@ -83,12 +95,12 @@ export class PostgresBackend implements Backend {
     });
     this.#pool = pool;
     try {
-      await migrate(pool, redactUrl(url));
-      await checkIsolation(pool, redactUrl(url));
+      await migrate(pool, this.#location);
+      await checkIsolation(pool, this.#location);
     } catch (error) {
       await pool.end().catch(() => {});
       this.#pool = undefined;
-      throw this.#health.openFailure(error, redactUrl(url));
+      throw openError(error, this.#location);
     }
     this.#health.opened();
   }
@@ -203,8 +215,7 @@ export class PostgresBackend implements Backend {
   }
 }
 
-/** The URL without its password, for logs and errors. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 

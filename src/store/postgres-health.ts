@@ -6,7 +6,6 @@
  * marks the start of an outage and one info log its end, however many commands it touched.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { IndexerError, StoreOpenError, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 
@@ -46,14 +45,6 @@ export class PostgresHealth {
   opened(): void {
     this.#available = true;
     this.#availableGauge.set(1);
-  }
-
-  /** The error `open()` throws: unreachable, or unusable (with the location, never a password). */
-  openFailure(error: unknown, location: string): IndexerError {
-    if (error instanceof IndexerError) return error;
-    const detail = error instanceof Error ? error.message : String(error);
-    if (!hasSqlState(error)) return new StoreUnavailableError(`cannot reach PostgreSQL at ${location}: ${detail}`, { cause: error });
-    return new StoreOpenError('PI_ERR_STORE_OPEN', location, `cannot set up the schema at ${location}: ${detail}`, { cause: error });
   }
 
   /** A connection failed: probe now, unless a probe is already on it. */

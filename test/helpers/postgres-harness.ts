@@ -16,9 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
-import type { Logger } from '../../src/log.js';
-import { silentLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
+import { startIndexer, type RunningIndexer } from '../../src/cli/indexer.js';
+import { resolveConfig } from '../../src/config.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { startTestServer, type TestServer } from './server-harness.js';
 
@@ -92,22 +93,42 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   };
 }
 
-export interface PostgresServerOptions {
+export interface PostgresBackendTestOptions {
   /** @default 4 */
   readonly poolSize?: number;
   /** @default silent */
   readonly logger?: Logger;
+  /** @default a fresh registry */
+  readonly metrics?: Metrics;
+}
+
+/** A PostgresBackend on `url`, not yet opened. */
+export function createTestBackend(url: string, options: PostgresBackendTestOptions = {}): PostgresBackend {
+  return new PostgresBackend({
+    url,
+    poolSize: options.poolSize ?? 4,
+    logger: options.logger ?? silentLogger(),
+    metrics: options.metrics ?? createMetrics({ processMetrics: false }),
+  });
 }
 
 /** A protocol server on port 0 over an opened PostgresBackend; both close when the test ends. */
-export async function startPostgresServer(t: TestContext, url: string, options: PostgresServerOptions = {}): Promise<TestServer & { backend: PostgresBackend }> {
-  const metrics = createMetrics({ processMetrics: false });
-  const backend = new PostgresBackend({ url, poolSize: options.poolSize ?? 4, logger: options.logger ?? silentLogger(), metrics });
+export async function startPostgresServer(t: TestContext, url: string, options: PostgresBackendTestOptions = {}): Promise<TestServer & { backend: PostgresBackend }> {
+  const metrics = options.metrics ?? createMetrics({ processMetrics: false });
+  const backend = createTestBackend(url, { ...options, metrics });
   await backend.open();
   const server = await startTestServer(t, { backend, metrics });
   // registered after the server's own teardown, so it runs once no connection is left
   t.after(() => backend.close());
   return { ...server, backend };
+}
+
+/** `serve --database-url` in this process, protocol and admin ports on 0; stopped when the test ends. */
+export async function startPostgresIndexer(t: TestContext, url: string, options: Omit<PostgresBackendTestOptions, 'metrics'> = {}): Promise<RunningIndexer> {
+  const flags = { port: '0', host: '127.0.0.1', 'admin-port': '0', 'database-url': url, 'pool-size': String(options.poolSize ?? 4) };
+  const indexer = await startIndexer(resolveConfig(flags, {}), options.logger ?? silentLogger());
+  t.after(() => indexer.stop());
+  return indexer;
 }
 
 async function initCluster(binDir: string, home: string, dataDir: string, runAs: RunAs): Promise<void> {

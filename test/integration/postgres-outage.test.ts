@@ -4,13 +4,11 @@
  * and the servers must come back by themselves, each logging the outage once.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { startIndexer, type RunningIndexer } from '../../src/cli/indexer.js';
-import { resolveConfig } from '../../src/config.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
-import { RawClient } from '../helpers/server-harness.js';
+import type { RunningIndexer } from '../../src/cli/indexer.js';
+import { startPostgresIndexer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { RawClient, waitFor } from '../helpers/server-harness.js';
 
 let db: TestPostgres;
 before(async () => {
@@ -26,30 +24,15 @@ interface LogLine {
 
 const ERROR_LEVEL = 50;
 const INFO_LEVEL = 30;
+const RECONNECT_TIMEOUT_MS = 15_000;
 
-async function startServer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
-  const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'database-url': url, 'pool-size': '4' }, {});
+function startServer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  const indexer = await startIndexer(config, logger);
-  t.after(() => indexer.stop());
-  return indexer;
+  return startPostgresIndexer(t, url, { logger });
 }
 
-function readyStatus(indexer: RunningIndexer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: indexer.adminAddress?.port ?? 0, path: '/readyz' }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    }).on('error', reject);
-  });
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+async function readyStatus(indexer: RunningIndexer): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
 }
 
 /**
@@ -134,7 +117,7 @@ test('a database stopped and restarted under load gets no wrong replies, and the
     assert.equal(total('ERROR'), 0);
 
     await db.stop();
-    await waitFor(async () => servers.every((server) => !server.backend.isAvailable()), 'both servers see the outage');
+    await waitFor(() => servers.every((server) => !server.backend.isAvailable()), RECONNECT_TIMEOUT_MS, 'both servers to see the outage');
     for (const server of servers) assert.equal(await readyStatus(server), 503);
     const answeredDuringOutage = total('OK') + total('FAIL');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -142,7 +125,7 @@ test('a database stopped and restarted under load gets no wrong replies, and the
     assert.ok(total('ERROR') > 0);
 
     await db.start();
-    await waitFor(async () => servers.every((server) => server.backend.isAvailable()), 'both servers reconnect');
+    await waitFor(() => servers.every((server) => server.backend.isAvailable()), RECONNECT_TIMEOUT_MS, 'both servers to reconnect');
     for (const server of servers) assert.equal(await readyStatus(server), 200);
     const answeredAfterRecovery = total('OK') + total('FAIL');
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { startIndexer } from '../../src/cli/indexer.js';
-import { resolveConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import postgres from 'postgres';
 import { PostgresBackend, classifyError } from '../../src/store/postgres-backend.js';
 import { withSessionOptions, type Row, type SqlPool } from '../../src/store/postgres-pool.js';
 import { SCHEMA_VERSION, checkIsolation } from '../../src/store/postgres-schema.js';
-import postgres from 'postgres';
-import { createMetrics } from '../../src/metrics.js';
-import { startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { createTestBackend, startPostgresIndexer, startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient } from '../helpers/server-harness.js';
 
 let db: TestPostgres;
@@ -19,16 +14,7 @@ before(async () => {
 after(() => db?.close());
 
 function newBackend(url: string): PostgresBackend {
-  return new PostgresBackend({ url, poolSize: 2, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
-}
-
-function getStatus(port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    }).on('error', reject);
-  });
+  return createTestBackend(url, { poolSize: 2 });
 }
 
 test('the protocol samples get the documented replies from the PostgreSQL backend', async (t) => {
@@ -87,14 +73,13 @@ test('servers starting together on an empty database create the schema once', as
   try {
     await Promise.all(backends.map((backend) => backend.open()));
     assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema'), [{ version: SCHEMA_VERSION }]);
-    await Promise.all(backends.map((backend) => backend.close()));
-    const again = newBackend(url);
-    await again.open();
-    await again.close();
-    assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema'), [{ version: SCHEMA_VERSION }]);
   } finally {
     await Promise.all(backends.map((backend) => backend.close()));
   }
+  const again = newBackend(url);
+  await again.open();
+  await again.close();
+  assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema'), [{ version: SCHEMA_VERSION }]);
 });
 
 test('a database with a newer schema is refused at startup', async () => {
@@ -113,15 +98,13 @@ test('an unreachable database fails startup with a store-unavailable error', asy
 
 test('serve with a database URL runs on PostgreSQL and reports ready', async (t) => {
   const url = await db.createDatabase();
-  const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'database-url': url, 'pool-size': '3' }, {});
-  const indexer = await startIndexer(config, silentLogger());
-  t.after(() => indexer.stop());
+  const indexer = await startPostgresIndexer(t, url, { poolSize: 3 });
   assert.ok(indexer.backend instanceof PostgresBackend);
   assert.match(indexer.backend.description, /^postgres postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test_\d+_\d+ \(pool 3\)$/);
   const client = await RawClient.connect(t, indexer.address.port);
   assert.deepEqual(await client.exchange('INDEX|a|', 'QUERY|a|'), ['OK', 'OK']);
   assert.deepEqual(await db.query(url, 'SELECT name FROM packages'), [{ name: 'a' }]);
-  assert.equal(await getStatus(indexer.adminAddress?.port ?? 0, '/readyz'), 200);
+  assert.equal((await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status, 200);
 });
 
 test("the URL's own session options are kept, and ours come after them so that ours win", () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import { startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
-import { RawClient, type TestServer } from '../helpers/server-harness.js';
+import { RawClient, metricValue, type TestServer } from '../helpers/server-harness.js';
 
 /** Races per round; each runs on its own pair of connections, all at once. */
 const PAIRS = 40;
@@ -66,12 +66,8 @@ async function assertNoDanglingDependency(url: string): Promise<void> {
 
 /** Serialization failures and deadlocks the servers retried: evidence that the races met in the database. */
 async function retries(cluster: Cluster): Promise<string> {
-  let total = 0;
-  for (const server of cluster.servers) {
-    const metric = await server.metrics.registry.getSingleMetric('package_indexer_postgres_retries_total')?.get();
-    for (const { value } of metric?.values ?? []) total += value;
-  }
-  return `${total} retries`;
+  const counts = await Promise.all(cluster.servers.map((server) => metricValue(server.metrics, 'package_indexer_postgres_retries_total')));
+  return `${counts.reduce((sum, count) => sum + count, 0)} retries`;
 }
 
 function tally(outcomes: readonly string[]): string {
