@@ -142,6 +142,11 @@ export const SETTINGS = [
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000)),
 ] as const;
 
+/** The URL with its password masked, for logs and descriptions. */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
 /** Flags as `node:util` parseArgs returns them: booleans for switches, strings for values. */
 export type Flags = Readonly<Record<string, string | boolean | undefined>>;
 

@@ -2,7 +2,7 @@
  * `package-indexer serve`: wires configuration, logger, metrics, store and listeners together,
  * and shuts them down in order on SIGTERM or SIGINT.
  */
-import { DEFAULTS, SETTINGS, resolveConfig, type Config } from '../config.js';
+import { DEFAULTS, SETTINGS, redactDatabaseUrl, resolveConfig, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import { parseCommandArgs, type CliCommand, type OptionSpec } from './command.js';
 import { startIndexer } from './indexer.js';
@@ -20,8 +20,8 @@ function usage(): string {
 }
 
 /** The configuration as logged: no password of a database URL. */
-export function redactConfig(config: Config): Config {
-  return { ...config, databaseUrl: config.databaseUrl?.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') };
+function redactConfig(config: Config): Config {
+  return { ...config, databaseUrl: config.databaseUrl === undefined ? undefined : redactDatabaseUrl(config.databaseUrl) };
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {

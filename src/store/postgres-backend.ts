@@ -5,6 +5,7 @@
  * its statements one after another; batches of different clients run at once on the pool.
  * While the database is unreachable every command is answered ERROR, never a guessed OK or FAIL.
  */
+import { redactDatabaseUrl } from '../config.js';
 import { IndexerError, StoreOpenError, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -80,7 +81,7 @@ export class PostgresBackend implements Backend {
 
   constructor(options: PostgresBackendOptions) {
     this.#options = options;
-    this.#location = redactUrl(options.url);
+    this.#location = redactDatabaseUrl(options.url);
     this.description = `postgres ${this.#location} (pool ${options.poolSize})`;
     this.#health = new PostgresHealth(options.logger, options.metrics, () => this.#probe());
   }
@@ -213,10 +214,6 @@ export class PostgresBackend implements Backend {
     if (this.#pool === undefined) throw new Error('the PostgreSQL backend is not open');
     return this.#pool;
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function sleep(ms: number): Promise<void> {
