@@ -3,22 +3,14 @@
  * connections open, reports the server's RSS before and after, and times how long a new client
  * then waits for an answer. Run: node dist/bench/idle-connections.js [--connections 10000]
  */
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { MAIN_SCRIPT, startChildServer } from '../src/cli/child-server.js';
+import { connectMany } from '../src/cli/connect-many.js';
 import { ProtocolClient } from '../src/cli/protocol-client.js';
 import { mebibytes, residentBytes } from './process-usage.js';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '10000' }, limit: { type: 'string', default: '20000' } } });
 const count = Number(values.connections);
-
-function openIdle(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
 
 async function timeNewClient(port: number): Promise<number> {
   const startedAt = performance.now();
@@ -34,23 +26,19 @@ const server = await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--a
 const pid = server.pid ?? 0;
 try {
   const rssBefore = residentBytes(pid);
-  const idle: net.Socket[] = [];
   const openedAt = performance.now();
-  while (idle.length < count) {
-    const batch = Math.min(500, count - idle.length);
-    idle.push(...(await Promise.all(Array.from({ length: batch }, () => openIdle(server.port)))));
-  }
+  const idle = await connectMany([{ host: '127.0.0.1', port: server.port }], count);
   const openSeconds = (performance.now() - openedAt) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssAfter = residentBytes(pid);
   const waits: number[] = [];
   for (let i = 0; i < 20; i++) waits.push(await timeNewClient(server.port));
   waits.sort((a, b) => a - b);
-  const stillOpen = idle.filter((socket) => !socket.destroyed).length;
+  const stillOpen = idle.filter((client) => !client.socket.destroyed).length;
   console.log(`idle connections held: ${stillOpen} of ${count} (opened in ${openSeconds.toFixed(1)} s, limit ${values.limit})`);
   console.log(`server RSS: ${mebibytes(rssBefore)} before, ${mebibytes(rssAfter)} with them open (${((rssAfter - rssBefore) / count / 1024).toFixed(1)} KiB per connection)`);
   console.log(`a new client's connect + QUERY round trip, 20 tries: median ${waits[10]?.toFixed(2)} ms, max ${waits.at(-1)?.toFixed(2)} ms`);
-  for (const socket of idle) socket.destroy();
+  for (const client of idle) client.close();
 } finally {
   await server.stop();
 }

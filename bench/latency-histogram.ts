@@ -38,13 +38,6 @@ export class LatencyHistogram {
     if (us > this.#maxUs) this.#maxUs = us;
   }
 
-  reset(): void {
-    this.#counts.fill(0);
-    this.#count = 0;
-    this.#sumUs = 0;
-    this.#maxUs = 0;
-  }
-
   /** The latency at or below which `percent` of the recorded ones fall, in µs (a bucket's middle). */
   percentile(percent: number): number {
     if (this.#count === 0) return 0;

@@ -7,7 +7,7 @@
  */
 import { Random } from '../src/dataset/random.js';
 import { connectMany, type Endpoint } from '../src/cli/connect-many.js';
-import type { ProtocolClient } from '../src/cli/protocol-client.js';
+import type { ProtocolClient, ReplyWaiter } from '../src/cli/protocol-client.js';
 import type { Reply } from '../src/protocol/types.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import type { Workload, WorkloadStream } from './workload.js';
@@ -54,30 +54,30 @@ class Recorder {
 }
 
 /**
- * One socket's loop: each reply sends the next request, keeping `pipeline` in flight. Replies
- * that arrive in one chunk are answered by one write (cork/uncork around their requests), as a
- * pipelining client would; a write per request would make the generator, not the server, the
- * bottleneck.
+ * One socket's loop: each reply sends the next request, keeping `pipeline` in flight. It is the
+ * ReplyWaiter of all its requests, so a request costs no promise or closure, and the requests that
+ * the replies of one chunk release go out in one write (ProtocolClient gathers them).
  */
-class LoadConnection {
+class LoadConnection implements ReplyWaiter {
   readonly #client: ProtocolClient;
   readonly #stream: WorkloadStream;
   readonly #recorder: Recorder;
+  /** Send times of the requests in flight, a ring in send order: replies come back in that order. */
+  readonly #sentAt: Float64Array;
+  #oldest = 0;
   #inFlight = 0;
-  /** Replies received whose follow-up request is not sent yet. */
-  #owed = 0;
-  #flushQueued = false;
+  #failed = false;
   #idle: (() => void) | undefined;
 
-  constructor(client: ProtocolClient, stream: WorkloadStream, recorder: Recorder) {
+  constructor(client: ProtocolClient, stream: WorkloadStream, recorder: Recorder, pipeline: number) {
     this.#client = client;
     this.#stream = stream;
     this.#recorder = recorder;
+    this.#sentAt = new Float64Array(pipeline);
   }
 
-  start(pipeline: number): void {
-    this.#owed = pipeline;
-    this.#flush();
+  start(): void {
+    for (let k = 0; k < this.#sentAt.length; k++) this.#send();
   }
 
   /** Resolves when the requests still in flight are answered (after `stopping` is set). */
@@ -92,53 +92,57 @@ class LoadConnection {
     this.#client.close();
   }
 
-  readonly #flush = (): void => {
-    this.#flushQueued = false;
-    const count = this.#owed;
-    this.#owed = 0;
-    if (this.#recorder.stopping) {
-      if (this.#inFlight === 0) this.#idle?.();
-      return;
-    }
-    const socket = this.#client.socket;
-    if (count > 1) socket.cork();
-    for (let k = 0; k < count; k++) this.#send();
-    if (count > 1) socket.uncork();
-  };
+  resolve(reply: Reply): void {
+    const sentAt = this.#sentAt[this.#oldest] ?? 0;
+    this.#oldest = (this.#oldest + 1) % this.#sentAt.length;
+    this.#inFlight--;
+    this.#recorder.record(reply, sentAt, performance.now());
+    if (!this.#recorder.stopping) this.#send();
+    else if (this.#inFlight === 0) this.#idle?.();
+  }
+
+  /** The connection failed: counted once, however many requests it still owed. */
+  reject(): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#inFlight = 0;
+    this.#recorder.connectionErrors++;
+    this.#idle?.();
+  }
 
   #send(): void {
-    const sentAt = performance.now();
+    this.#sentAt[(this.#oldest + this.#inFlight) % this.#sentAt.length] = performance.now();
     this.#inFlight++;
-    this.#client.request(this.#stream.next()).then(
-      (reply) => {
-        this.#inFlight--;
-        this.#recorder.record(reply, sentAt, performance.now());
-        this.#owed++;
-        // the replies of one chunk settle in one run of the microtask queue: this flush runs after them
-        if (!this.#flushQueued) {
-          this.#flushQueued = true;
-          queueMicrotask(this.#flush);
-        }
-      },
-      () => {
-        this.#inFlight = 0;
-        this.#recorder.connectionErrors++;
-        this.#idle?.();
-      },
-    );
+    this.#client.send(this.#stream.next(), this);
   }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Longest wait for the requests in flight when the run ends, in ms. */
+const DRAIN_TIMEOUT_MS = 5_000;
+
+/** Waits for `promise`, or `ms` at most, leaving no timer behind to hold the process open. */
+async function awaitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { targets, workload, connections, pipeline, warmupMs, durationMs, seed } = options;
   const recorder = new Recorder();
   const random = new Random(seed);
   const clients = await connectMany(targets, connections);
-  const loops = clients.map((client, c) => new LoadConnection(client, workload.stream(random.fork(c)), recorder));
+  const loops = clients.map((client, c) => new LoadConnection(client, workload.stream(random.fork(c)), recorder, pipeline));
   try {
-    for (const loop of loops) loop.start(pipeline);
+    for (const loop of loops) loop.start();
     await sleep(warmupMs);
     const cpuAtStart = options.serverCpuMs?.();
     recorder.recording = true;
@@ -148,7 +152,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const measuredMs = performance.now() - startedAt;
     const cpuMs = cpuAtStart === undefined ? undefined : (options.serverCpuMs?.() ?? cpuAtStart) - cpuAtStart;
     recorder.stopping = true;
-    await Promise.race([Promise.all(loops.map((loop) => loop.idle())), sleep(5_000)]);
+    await awaitAtMost(Promise.all(loops.map((loop) => loop.idle())), DRAIN_TIMEOUT_MS);
     const requests = recorder.histogram.count;
     return {
       requests,

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { commandFor } from '../src/dataset/dataset.js';
 import { generateDataset } from '../src/dataset/generate.js';
 import { silentLogger } from '../src/log.js';
 import { disabledMetrics } from '../src/metrics.js';
@@ -47,7 +48,7 @@ async function load(dataDir: string): Promise<void> {
 
 async function write(dataDir: string, packages: number, meanDeps: number): Promise<number> {
   const dataset = generateDataset({ packages, meanDeps, seed: 1 });
-  const commands: Command[] = dataset.map((pkg) => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps }));
+  const commands: Command[] = dataset.map((pkg) => commandFor('INDEX', pkg));
   const backend = backendAt(dataDir);
   await backend.open();
   const startedAt = performance.now();

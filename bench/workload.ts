@@ -5,8 +5,7 @@
  * half REMOVE and then re-INDEX a package nobody depends on (a leaf). A QUERY may see a leaf in
  * between and get FAIL; no request should get ERROR.
  */
-import type { Dataset, Package } from '../src/dataset/dataset.js';
-import { fanIn } from '../src/dataset/dataset.js';
+import { commandFor, fanIn, type Dataset, type Package } from '../src/dataset/dataset.js';
 import type { Random } from '../src/dataset/random.js';
 import { encodeCommand } from '../src/protocol/encode.js';
 
@@ -53,16 +52,13 @@ export class WorkloadStream {
     const pending = this.#reindex;
     if (pending !== undefined) {
       this.#reindex = undefined;
-      return encodeCommand({ kind: 'INDEX', name: pending.name, deps: pending.deps });
+      return encodeCommand(commandFor('INDEX', pending));
     }
     const random = this.#random;
-    if (!random.chance(this.#writeChance)) return encodeCommand({ kind: 'QUERY', name: random.pick(this.#packages).name });
-    if (random.chance(0.5)) {
-      const pkg = random.pick(this.#packages);
-      return encodeCommand({ kind: 'INDEX', name: pkg.name, deps: pkg.deps });
-    }
+    if (!random.chance(this.#writeChance)) return encodeCommand(commandFor('QUERY', random.pick(this.#packages)));
+    if (random.chance(0.5)) return encodeCommand(commandFor('INDEX', random.pick(this.#packages)));
     const leaf = random.pick(this.#leaves);
     this.#reindex = leaf;
-    return encodeCommand({ kind: 'REMOVE', name: leaf.name });
+    return encodeCommand(commandFor('REMOVE', leaf));
   }
 }

@@ -6,20 +6,21 @@
  */
 import { runLoad, type LoadResult } from '../../bench/load-generator.js';
 import { Workload } from '../../bench/workload.js';
-import type { Dataset } from '../dataset/dataset.js';
+import { commandFor, type Dataset } from '../dataset/dataset.js';
 import { IndexerError } from '../errors.js';
 import { encodeCommand } from '../protocol/encode.js';
 import { cpuMilliseconds } from '../../bench/process-usage.js';
 import { BASELINE_SCRIPT, MAIN_SCRIPT, startChildServer, type ChildServer } from './child-server.js';
 import { integerOption, parseCommandArgs, UsageError, type CliCommand } from './command.js';
+import type { Endpoint } from './connect-many.js';
 import { ProtocolClient } from './protocol-client.js';
-import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom, type Target } from './run-options.js';
+import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom } from './run-options.js';
 
 export interface BenchOptions {
   /** Packages, each after its dependencies; indexed before the timed run. */
   readonly dataset: Dataset;
   /** Servers under test, unless spawnServer is given. */
-  readonly targets: readonly Target[];
+  readonly targets: readonly Endpoint[];
   readonly connections: number;
   /** Requests in flight per connection; 1 is ping-pong. */
   readonly pipeline: number;
@@ -99,7 +100,7 @@ function measureChild(options: BenchOptions, child: ChildServer, name: string, p
   return measure({ ...options, serverCpuMs }, [{ host: '127.0.0.1', port: child.port }], `${name} (pid ${String(pid)})`, progress);
 }
 
-async function measure(options: BenchOptions & { serverCpuMs?: () => number }, targets: readonly Target[], label: string, progress: (line: string) => void): Promise<BenchRun> {
+async function measure(options: BenchOptions & { serverCpuMs?: () => number }, targets: readonly Endpoint[], label: string, progress: (line: string) => void): Promise<BenchRun> {
   const first = targets[0];
   if (first === undefined) throw new UsageError('no target to measure');
   progress(`${label}: indexing ${options.dataset.length} packages through one connection (untimed)`);
@@ -119,13 +120,13 @@ async function measure(options: BenchOptions & { serverCpuMs?: () => number }, t
  * Sends `kind` for every package, pipelined on one connection, in dataset order for INDEX (each
  * finds its deps indexed) and in reverse for REMOVE (each finds its dependents gone).
  */
-async function sendAll(target: Target, dataset: Dataset, kind: 'INDEX' | 'REMOVE'): Promise<void> {
+async function sendAll(target: Endpoint, dataset: Dataset, kind: 'INDEX' | 'REMOVE'): Promise<void> {
   const ordered = kind === 'INDEX' ? dataset : [...dataset].reverse();
   const client = await ProtocolClient.connect(target.host, target.port);
   try {
     for (let start = 0; start < ordered.length; start += SETUP_WINDOW) {
       const window = ordered.slice(start, start + SETUP_WINDOW);
-      const replies = await Promise.all(window.map((pkg) => client.request(encodeCommand(kind === 'INDEX' ? { kind, name: pkg.name, deps: pkg.deps } : { kind, name: pkg.name }))));
+      const replies = await Promise.all(window.map((pkg) => client.request(encodeCommand(commandFor(kind, pkg)))));
       const refused = replies.findIndex((reply) => reply !== 'OK');
       if (refused >= 0) throw new BenchSetupError(`${kind} of "${window[refused]?.name ?? '?'}" got ${String(replies[refused])}`);
     }

@@ -4,7 +4,7 @@
  * in front of a seeded share of its requests. What it sees goes into the run's shared CheckState.
  */
 import { makeBrokenLine } from '../dataset/broken-lines.js';
-import type { Package } from '../dataset/dataset.js';
+import { commandFor, type Dataset, type Package } from '../dataset/dataset.js';
 import type { Random } from '../dataset/random.js';
 import { encodeCommand } from '../protocol/encode.js';
 import type { Command, Reply } from '../protocol/types.js';
@@ -18,7 +18,7 @@ export interface Mismatch {
 }
 
 /** Mismatches kept for the report; the run stops at this many. */
-export const MAX_MISMATCHES = 10;
+const MAX_MISMATCHES = 10;
 
 /** What all clients of a run share: counters, the first mismatches, and whether to stop. */
 export class CheckState {
@@ -81,15 +81,15 @@ export class CheckClient {
   readonly #state: CheckState;
   readonly #random: Random;
   readonly #brokenChance: number;
-  readonly #otherName: () => string;
+  readonly #dataset: Dataset;
 
-  /** @param otherName any package name, for broken lines that mention a second package */
-  constructor(client: ProtocolClient, state: CheckState, random: Random, brokenPercent: number, otherName: () => string) {
+  /** @param dataset the whole dataset, for broken lines that mention a second package */
+  constructor(client: ProtocolClient, state: CheckState, random: Random, brokenPercent: number, dataset: Dataset) {
     this.#client = client;
     this.#state = state;
     this.#random = random;
     this.#brokenChance = brokenPercent / 100;
-    this.#otherName = otherName;
+    this.#dataset = dataset;
   }
 
   /** Sends `kind` for every package again and again until each got OK; FAIL means "not yet". */
@@ -99,8 +99,7 @@ export class CheckClient {
     while (pending.length > 0 && !this.#state.stopped) {
       const failed: Package[] = [];
       for (const pkg of pending) {
-        const command: Command = kind === 'INDEX' ? { kind, name: pkg.name, deps: pkg.deps } : { kind, name: pkg.name };
-        const reply = await this.#exchange(command, 'OK or FAIL');
+        const reply = await this.#exchange(commandFor(kind, pkg), 'OK or FAIL');
         if (this.#state.stopped) return;
         if (reply === 'OK') this.#state.progress();
         if (reply === 'FAIL') failed.push(pkg);
@@ -122,7 +121,7 @@ export class CheckClient {
   async verify(packages: readonly Package[], expected: 'OK' | 'FAIL'): Promise<void> {
     for (const pkg of packages) {
       if (this.#state.stopped) return;
-      await this.#exchange({ kind: 'QUERY', name: pkg.name }, expected);
+      await this.#exchange(commandFor('QUERY', pkg), expected);
       this.#state.progress();
     }
   }
@@ -143,7 +142,8 @@ export class CheckClient {
   }
 
   async #sendBroken(name: string): Promise<void> {
-    let other = this.#otherName();
+    // a request is about a package of the dataset, so the dataset is not empty here
+    let other = this.#random.pick(this.#dataset).name;
     if (other === name) other = `${name}-other`;
     const broken = makeBrokenLine(name, other, this.#random);
     const reply = await this.#client.request(broken.line);
@@ -155,8 +155,7 @@ export class CheckClient {
   #reportStall(kind: 'INDEX' | 'REMOVE', failed: readonly Package[]): void {
     const seconds = Math.round(this.#state.stallTimeoutMs / 1000);
     const example = failed[0];
-    const command: Command | undefined = example === undefined ? undefined : kind === 'INDEX' ? { kind, name: example.name, deps: example.deps } : { kind, name: example.name };
-    const line = command === undefined ? '' : encodeCommand(command).trimEnd();
+    const line = example === undefined ? '' : encodeCommand(commandFor(kind, example)).trimEnd();
     this.#state.stop(`no ${kind} got OK for ${seconds} s; one client still gets FAIL for ${failed.length} packages, e.g. ${shorten(line)}`);
   }
 }

@@ -9,14 +9,14 @@ import type { Dataset, Package } from '../dataset/dataset.js';
 import { Random } from '../dataset/random.js';
 import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
 import { CheckClient, CheckState, type Mismatch } from './check-client.js';
-import { connectMany } from './connect-many.js';
-import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom, type Target } from './run-options.js';
+import { connectMany, type Endpoint } from './connect-many.js';
+import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom } from './run-options.js';
 
 export interface CheckOptions {
   /** Packages, each after its dependencies. */
   readonly dataset: Dataset;
   /** Servers; clients are spread over them round-robin. */
-  readonly targets: readonly Target[];
+  readonly targets: readonly Endpoint[];
   /** Clients, each with its own connection. */
   readonly concurrency: number;
   /** Share of requests preceded by a broken line that must get ERROR, in percent. @default 0 */
@@ -43,7 +43,7 @@ export interface CheckResult {
   readonly clients: number;
   readonly requests: number;
   readonly brokenLines: number;
-  /** The first wrong replies, at most MAX_MISMATCHES. */
+  /** The first wrong replies; the run stops after a few. */
   readonly mismatches: readonly Mismatch[];
   readonly phases: readonly PhaseResult[];
   readonly durationMs: number;
@@ -105,11 +105,7 @@ function shareOut(dataset: Dataset, concurrency: number, random: Random): Packag
 async function connectClients(options: CheckOptions, state: CheckState, random: Random): Promise<CheckClient[]> {
   const { dataset, brokenPercent = 0 } = options;
   const connections = await connectMany(options.targets, options.concurrency);
-  return connections.map((connection, c) => {
-    const clientRandom = random.fork(c);
-    const otherName = (): string => dataset[clientRandom.below(dataset.length)]?.name ?? 'other';
-    return new CheckClient(connection, state, clientRandom, brokenPercent, otherName);
-  });
+  return connections.map((connection, c) => new CheckClient(connection, state, random.fork(c), brokenPercent, dataset));
 }
 
 async function runPhase(name: string, packages: number, progress: (line: string) => void, state: CheckState, work: () => Promise<void>[]): Promise<PhaseResult> {

@@ -8,8 +8,6 @@ import { readHomebrewDump } from '../dataset/homebrew.js';
 import { integerOption, UsageError, type OptionSpec } from './command.js';
 import type { Endpoint } from './connect-many.js';
 
-export type Target = Endpoint;
-
 type Values = Record<string, string | boolean | undefined>;
 
 export const TARGET_OPTIONS: OptionSpec = {
@@ -52,7 +50,7 @@ export function seedOption(values: Values): number {
 }
 
 /** `host:port`, or `[v6 address]:port`. */
-export function parseTarget(text: string): Target {
+function parseTarget(text: string): Endpoint {
   const colon = text.lastIndexOf(':');
   const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   const port = Number(text.slice(colon + 1));
@@ -62,7 +60,7 @@ export function parseTarget(text: string): Target {
   return { host, port };
 }
 
-export function targetsFrom(values: Values): Target[] {
+export function targetsFrom(values: Values): Endpoint[] {
   if (typeof values.targets === 'string') {
     if (values.host !== undefined || values.port !== undefined) throw new UsageError('--targets replaces --host and --port; give one or the other');
     const targets = values.targets.split(',').filter((item) => item.trim() !== '').map((item) => parseTarget(item.trim()));

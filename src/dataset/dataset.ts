@@ -4,6 +4,7 @@
  * promise, so a consumer can index one in a single pass over one connection.
  */
 import { IndexerError } from '../errors.js';
+import type { Command, CommandName } from '../protocol/types.js';
 
 export interface Package {
   readonly name: string;
@@ -55,6 +56,11 @@ export function topologicalOrder(packages: Dataset): Package[] {
     throw new DatasetError('PI_ERR_DATASET_CYCLE', `the dependencies form a cycle through "${stuck?.name ?? '?'}"`);
   }
   return ordered;
+}
+
+/** The request about a package: INDEX carries its dependencies, REMOVE and QUERY only its name. */
+export function commandFor(kind: CommandName, pkg: Package): Command {
+  return kind === 'INDEX' ? { kind, name: pkg.name, deps: pkg.deps } : { kind, name: pkg.name };
 }
 
 /** How many packages list each package as a dependency. */

@@ -65,12 +65,7 @@ export function generateDataset(options: GenerateOptions): Package[] {
 function stratifiedQuantiles(count: number, random: Random): Float64Array {
   const order = new Int32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
-  for (let i = count - 1; i > 0; i--) {
-    const j = random.below(i + 1);
-    const a = order[i] ?? 0;
-    order[i] = order[j] ?? 0;
-    order[j] = a;
-  }
+  random.shuffle(order);
   const quantiles = new Float64Array(count);
   for (let i = 0; i < count; i++) quantiles[i] = 1 - ((order[i] ?? 0) + random.next()) / count;
   return quantiles;

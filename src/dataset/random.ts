@@ -36,12 +36,12 @@ export class Random {
     return item;
   }
 
-  /** Shuffles in place (Fisher–Yates) and returns the same array. */
-  shuffle<T>(items: T[]): T[] {
+  /** Shuffles an array or typed array in place (Fisher–Yates) and returns it. */
+  shuffle<A extends { length: number; [index: number]: unknown }>(items: A): A {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.below(i + 1);
-      const a = items[i] as T;
-      items[i] = items[j] as T;
+      const a = items[i] as A[number];
+      items[i] = items[j] as A[number];
       items[j] = a;
     }
     return items;

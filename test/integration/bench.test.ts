@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { LatencyHistogram } from '../../bench/latency-histogram.js';
+import { runLoad } from '../../bench/load-generator.js';
+import { Workload } from '../../bench/workload.js';
 import { runBench } from '../../src/cli/bench.js';
 import { generateDataset } from '../../src/dataset/generate.js';
 import { startTestServer } from '../helpers/server-harness.js';
@@ -14,8 +18,7 @@ test('the latency histogram reports percentiles within a few percent', () => {
   for (const [got, want] of [[summary.p50Us, 50_000], [summary.p99Us, 99_000], [summary.p999Us, 99_900]] as const) {
     assert.ok(Math.abs(got - want) / want < 0.04, `${got} vs ${want}`);
   }
-  histogram.reset();
-  assert.equal(histogram.summary().p99Us, 0);
+  assert.deepEqual(new LatencyHistogram().summary(), { count: 0, meanUs: 0, p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 });
 });
 
 test('bench measures our server and the baseline with positive throughput and ordered percentiles', async (t) => {
@@ -42,7 +45,19 @@ test('bench measures our server and the baseline with positive throughput and or
     assert.equal(connectionErrors, 0);
   }
   assert.ok(result.ratios !== undefined && result.ratios.throughput > 0);
+  if (process.platform === 'linux') assert.ok(result.baseline?.result.serverCpuUsPerRequest !== undefined, 'the CPU time of a child server is read');
   const { replies } = result.target.result;
   assert.ok(replies.OK > replies.FAIL, 'writes and queries mostly succeed');
   assert.equal((await backend.counts()).packages, 0, 'bench removes the dataset it indexed');
+});
+
+test('the load generator counts a failed connection once, however many requests it had in flight', async (t) => {
+  const server = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const workload = new Workload(generateDataset({ packages: 50, seed: 1 }), 20);
+  const result = await runLoad({ targets: [{ host: '127.0.0.1', port }], workload, connections: 3, pipeline: 4, warmupMs: 0, durationMs: 200, seed: 1 });
+  assert.equal(result.connectionErrors, 3);
+  assert.equal(result.requests, 0);
 });

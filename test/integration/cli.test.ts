@@ -1,23 +1,14 @@
 /**
  * The built executable as a user runs it: exit codes, one-line errors naming the bad setting,
- * `serve` on a free port found from its startup log line, `client` against it, and SIGTERM.
+ * `serve` on a free port found from its startup log line, `client`, `check` and `bench` against it,
+ * and SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { RawClient } from '../helpers/server-harness.js';
-
-/** dist/test/integration/cli.test.js -> dist/src/cli/main.js */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-interface Finished {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { MAIN, startServe, type Finished } from '../helpers/serve-child.js';
 
 /** The caller's environment without any PACKAGE_INDEXER_ setting, plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -26,14 +17,6 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (!key.startsWith('PACKAGE_INDEXER_')) env[key] = value;
   }
   return { ...env, ...extra };
-}
-
-function launch(t: TestContext, args: string[], env: NodeJS.ProcessEnv = cleanEnv()): ChildProcess {
-  const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
 }
 
 /** Collects the child's output until it exits. */
@@ -51,8 +34,12 @@ function finished(child: ChildProcess, timeoutMs = 10_000): Promise<Finished> {
   });
 }
 
+/** Runs the executable with `args`, `input` on its stdin, and collects how it exits. */
 async function run(t: TestContext, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Finished> {
-  const child = launch(t, args, options.env);
+  const child = spawn(process.execPath, [MAIN, ...args], { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   const done = finished(child);
   child.stdin?.end(options.input ?? '');
   return done;
@@ -60,47 +47,6 @@ async function run(t: TestContext, args: string[], options: { env?: NodeJS.Proce
 
 function assertOneLine(text: string): void {
   assert.equal(text.trimEnd().split('\n').length, 1, `expected one line, got ${JSON.stringify(text)}`);
-}
-
-/** Reads the JSON log lines of `serve` until one carries the protocol listener's address. */
-function listeningPort(child: ChildProcess, timeoutMs = 10_000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let pending = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not log its address; output: ${pending}`)), timeoutMs);
-    const onData = (text: string): void => {
-      pending += text;
-      for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
-        const line = pending.slice(0, at);
-        pending = pending.slice(at + 1);
-        const port = portOf(line);
-        if (port === undefined) continue;
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolve(port);
-        return;
-      }
-    };
-    child.stdout?.setEncoding('utf8').on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
-  });
-}
-
-function portOf(line: string): number | undefined {
-  try {
-    const entry = JSON.parse(line) as { msg?: unknown; address?: { port?: unknown } };
-    const isAdmin = typeof entry.msg === 'string' && entry.msg.includes('admin');
-    return typeof entry.address?.port === 'number' && !isAdmin ? entry.address.port : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Starts `serve` in memory on a free port with the admin listener off. */
-async function startServe(t: TestContext): Promise<{ child: ChildProcess; port: number }> {
-  const child = launch(t, ['serve', '--port', '0', '--host', '127.0.0.1', '--in-memory', '--admin-port', 'off', '--log-level', 'info']);
-  child.stderr?.resume();
-  const port = await listeningPort(child);
-  return { child, port };
 }
 
 /** A port nothing listens on: one the kernel just handed out and we closed again. */
@@ -151,28 +97,52 @@ describe('package-indexer usage and configuration errors', () => {
 
 describe('package-indexer serve and client', () => {
   test('client prints the reply to each line given as an argument and exits 0', async (t) => {
-    const { port } = await startServe(t);
+    const { port } = await startServe(t, ['--in-memory']);
     const result = await run(t, ['client', '--port', String(port), 'INDEX|a|', 'INDEX|b|a', 'QUERY|c|', 'REMOVE|a|', 'BLINDEX|x|']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'OK\nOK\nFAIL\nFAIL\nERROR\n');
   });
 
   test('client reads lines from stdin when given none and exits 0', async (t) => {
-    const { port } = await startServe(t);
+    const { port } = await startServe(t, ['--in-memory']);
     const result = await run(t, ['client', '--host', '127.0.0.1', '--port', String(port)], { input: 'INDEX|gmp|\nQUERY|gmp|\nQUERY|isl|\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'OK\nOK\nFAIL\n');
   });
 
-  test('serve exits 0 on SIGTERM, closing open connections first', async (t) => {
-    const { child, port } = await startServe(t);
-    const open = await RawClient.connect(t, port);
+  test('serve exits 0 on SIGTERM, closing open connections first', { timeout: 20_000 }, async (t) => {
+    const serve = await startServe(t, ['--in-memory']);
+    const open = await RawClient.connect(t, serve.port);
     assert.deepEqual(await open.exchange('INDEX|a|'), ['OK']);
-    const exit = finished(child);
-    child.kill('SIGTERM');
-    const result = await exit;
+    serve.kill('SIGTERM');
+    const result = await serve.finished;
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.signal, null);
     await open.waitForClose();
+  });
+});
+
+describe('package-indexer check and bench', () => {
+  test('check passes against serve with broken lines mixed in, exiting 0 with a PASS summary', async (t) => {
+    const { port } = await startServe(t, ['--in-memory']);
+    const result = await run(t, ['check', '--port', String(port), '--packages', '300', '--concurrency', '4', '--broken-percent', '5']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stdout.startsWith('PASS:'), result.stdout);
+  });
+
+  test('bench --spawn-server passes --server-args to the serve it starts and prints its figures as JSON', async (t) => {
+    const args = ['--packages', '200', '--connections', '2', '--pipeline', '2', '--warmup-seconds', '0', '--duration-seconds', '0.3', '--json'];
+    const result = await run(t, ['bench', '--spawn-server', '--server-args', '--in-memory', ...args]);
+    assert.equal(result.code, 0, result.stderr);
+    const figures = JSON.parse(result.stdout) as { target: { result: { requests: number; connectionErrors: number; replies: { ERROR: number } } } };
+    assert.ok(figures.target.result.requests > 0);
+    assert.equal(figures.target.result.replies.ERROR, 0);
+    assert.equal(figures.target.result.connectionErrors, 0);
+  });
+
+  test('bench exits 2 with one line when --server-args comes without --spawn-server', async (t) => {
+    const result = await run(t, ['bench', '--server-args', '--in-memory']);
+    assert.equal(result.code, 2);
+    assertOneLine(result.stderr);
   });
 });
