@@ -73,7 +73,8 @@ function readPort(child: ChildProcess, stderrTail: () => string): Promise<number
   });
 }
 
-function portOf(line: string): number | undefined {
+/** The protocol port from `serve`'s (or the baseline's) listening log line; undefined for any other line. */
+export function portOf(line: string): number | undefined {
   try {
     const parsed: unknown = JSON.parse(line);
     if (typeof parsed !== 'object' || parsed === null || !('address' in parsed)) return undefined;

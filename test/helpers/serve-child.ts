@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { MAIN_SCRIPT, portOf } from '../../src/cli/child-server.js';
 
-/** dist/test/helpers/serve-child.js -> dist/src/cli/main.js */
-export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The built executable, dist/src/cli/main.js. */
+export const MAIN = MAIN_SCRIPT;
 
 export interface Finished {
   readonly code: number | null;
@@ -94,14 +94,14 @@ export async function startServe(t: TestContext, args: readonly string[], option
     child.stdout?.on('data', (text: string) => {
       pending += text;
       for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
-        const line = parseLogLine(pending.slice(0, at));
+        const text = pending.slice(0, at);
         pending = pending.slice(at + 1);
-        if (line === undefined) continue;
-        logs.push(line);
-        const address = line.address as { port?: unknown } | undefined;
-        if (typeof address?.port === 'number') {
+        const line = parseLogLine(text);
+        if (line !== undefined) logs.push(line);
+        const listening = portOf(text);
+        if (listening !== undefined) {
           clearTimeout(timer);
-          resolve(address.port);
+          resolve(listening);
         }
       }
     });
