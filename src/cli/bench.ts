@@ -154,6 +154,8 @@ ${datasetUsage(10_000)}
                          then the target, and print ours/baseline ratios
   --spawn-server         start \`serve --port 0 --admin-port off\` as a child and measure it
   --server-args "ARGS"   extra arguments for the spawned serve, e.g. "--in-memory"
+  --rounds N             repeat the whole run N times (baseline and target alternating) and
+                         print the median ours/baseline ratios (default 1)
   --json                 print the figures as JSON instead of a table
 
 For a server it started (--baseline, --spawn-server) it also prints the server's CPU time per
@@ -209,6 +211,7 @@ async function bench(args: string[]): Promise<number> {
     'spawn-server': { type: 'boolean' },
     'server-args': { type: 'string' },
     json: { type: 'boolean' },
+    rounds: { type: 'string' },
   });
   const spawnServer = values['spawn-server'] === true;
   if (!spawnServer && values['server-args'] !== undefined) throw new UsageError('--server-args needs --spawn-server');
@@ -227,12 +230,47 @@ async function bench(args: string[]): Promise<number> {
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
+  const rounds = integerOption(values, 'rounds', 1, 1);
   const { dataset, description } = await datasetFrom(values, 10_000);
   progress(`dataset: ${description}`);
-  const result = await runBench({ ...settings, dataset, progress });
+  const results: BenchResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) progress(`round ${round} of ${rounds}`);
+    results.push(await runBench({ ...settings, dataset, progress }));
+  }
   const heading = `bench: ${settings.connections} connections, pipeline ${settings.pipeline}, ${settings.durationMs / 1000} s measured after ${settings.warmupMs / 1000} s warmup, ${settings.writePercent}% writes; dataset: ${description}`;
-  process.stdout.write(values.json === true ? `${JSON.stringify({ settings, dataset: description, ...result }, null, 2)}\n` : `${formatTable(result, heading)}\n`);
+  const medians = medianRatios(results);
+  if (values.json === true) {
+    const [only] = results;
+    const body = rounds === 1 && only !== undefined ? { settings, dataset: description, ...only } : { settings, dataset: description, rounds: results, medianRatios: medians };
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  } else {
+    const tables = results.map((result, i) => formatTable(result, rounds === 1 ? heading : `${heading}\nround ${i + 1} of ${rounds}`));
+    if (rounds > 1 && medians !== undefined) tables.push(`median ours/baseline over ${rounds} rounds: throughput ${medians.throughput.toFixed(2)}x, p99 ${medians.p99.toFixed(2)}x${medians.serverCpu === undefined ? '' : `, server CPU per request ${medians.serverCpu.toFixed(2)}x`}`);
+    process.stdout.write(`${tables.join('\n\n')}\n`);
+  }
   return 0;
+}
+
+/**
+ * On a shared machine one pair of runs can be off by a third; the median ratio of several
+ * alternating baseline/target pairs is what to report.
+ */
+function medianRatios(results: readonly BenchResult[]): BenchResult['ratios'] {
+  const ratios = results.flatMap((result) => (result.ratios === undefined ? [] : [result.ratios]));
+  if (ratios.length === 0) return undefined;
+  const cpu = ratios.flatMap((ratio) => (ratio.serverCpu === undefined ? [] : [ratio.serverCpu]));
+  return {
+    throughput: median(ratios.map((ratio) => ratio.throughput)),
+    p99: median(ratios.map((ratio) => ratio.p99)),
+    serverCpu: cpu.length === 0 ? undefined : median(cpu),
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 export const benchCommand: CliCommand = { name: 'bench', summary: 'load generator: throughput and latency', usage: USAGE, run: bench };

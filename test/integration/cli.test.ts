@@ -140,6 +140,17 @@ describe('package-indexer check and bench', () => {
     assert.equal(figures.target.result.connectionErrors, 0);
   });
 
+  test('bench --rounds alternates baseline and target runs and reports the median ratios', async (t) => {
+    const args = ['--packages', '200', '--connections', '2', '--warmup-seconds', '0', '--duration-seconds', '0.3', '--rounds', '2', '--json'];
+    const result = await run(t, ['bench', '--baseline', '--spawn-server', '--server-args', '--in-memory', ...args]);
+    assert.equal(result.code, 0, result.stderr);
+    const figures = JSON.parse(result.stdout) as { rounds: Array<{ ratios: { throughput: number } }>; medianRatios: { throughput: number } };
+    assert.equal(figures.rounds.length, 2);
+    const [first, second] = figures.rounds.map((round) => round.ratios.throughput);
+    assert.ok(first !== undefined && second !== undefined && first > 0 && second > 0);
+    assert.equal(figures.medianRatios.throughput, (first + second) / 2);
+  });
+
   test('bench exits 2 with one line when --server-args comes without --spawn-server', async (t) => {
     const result = await run(t, ['bench', '--server-args', '--in-memory']);
     assert.equal(result.code, 2);
