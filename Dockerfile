@@ -11,7 +11,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY bench ./bench
 # the production build: the server, the CLI and what `bench` needs, no tests
 RUN npx tsc -p tsconfig.build.json
 

@@ -12,8 +12,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { MAIN_SCRIPT, startChildServer, type ChildServer } from '../src/cli/child-server.js';
-import { startTestPostgres } from '../test/helpers/postgres-harness.js';
+import { MAIN_SCRIPT, startChildServer, type ChildServer } from '../src/client/child-server.js';
+import { startTestPostgres } from '../src/dev/postgres-cluster.js';
 
 const { values, positionals } = parseArgs({
   options: { instances: { type: 'string', default: '2' }, 'pool-size': { type: 'string', default: '10' } },

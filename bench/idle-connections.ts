@@ -4,10 +4,10 @@
  * then waits for an answer. Run: node dist/bench/idle-connections.js [--connections 10000]
  */
 import { parseArgs } from 'node:util';
-import { MAIN_SCRIPT, startChildServer } from '../src/cli/child-server.js';
-import { connectMany } from '../src/cli/connect-many.js';
-import { ProtocolClient } from '../src/cli/protocol-client.js';
-import { mebibytes, residentBytes } from './process-usage.js';
+import { MAIN_SCRIPT, startChildServer } from '../src/client/child-server.js';
+import { connectMany } from '../src/client/connect-many.js';
+import { ProtocolClient } from '../src/client/protocol-client.js';
+import { mebibytes, residentBytes } from '../src/client/process-usage.js';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '10000' }, limit: { type: 'string', default: '20000' } } });
 const count = Number(values.connections);

@@ -6,8 +6,8 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { MAIN_SCRIPT, startChildServer } from '../src/cli/child-server.js';
-import { mebibytes, residentBytes } from './process-usage.js';
+import { MAIN_SCRIPT, startChildServer } from '../src/client/child-server.js';
+import { mebibytes, residentBytes } from '../src/client/process-usage.js';
 
 const { values } = parseArgs({ options: { megabytes: { type: 'string', default: '100' } } });
 const totalBytes = Number(values.megabytes) * 1_000_000;

@@ -20,9 +20,9 @@ import { parseLine } from '../src/protocol/parse.js';
 import type { Command, Reply } from '../src/protocol/types.js';
 import { PostgresBackend } from '../src/store/postgres-backend.js';
 import { APPLICATION_NAME, createPostgresJsPool, withSessionOptions, type Row, type SqlPoolFactory } from '../src/store/postgres-pool.js';
-import { startTestPostgres, type TestPostgres } from '../test/helpers/postgres-harness.js';
-import { LatencyHistogram } from './latency-histogram.js';
-import { Workload } from './workload.js';
+import { startTestPostgres, type TestPostgres } from '../src/dev/postgres-cluster.js';
+import { LatencyHistogram } from '../src/client/latency-histogram.js';
+import { Workload } from '../src/client/workload.js';
 
 /** The same narrow pool on node-postgres, for comparison only. */
 const createPgPool: SqlPoolFactory = (options) => {

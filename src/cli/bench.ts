@@ -4,16 +4,16 @@
  * and latency percentiles. With --baseline it first measures a trivial server that answers OK to
  * everything, so our figures read as a share of what Node's sockets alone allow on this machine.
  */
-import { runLoad, type LoadResult } from '../../bench/load-generator.js';
-import { Workload } from '../../bench/workload.js';
+import { runLoad, type LoadResult } from '../client/load-generator.js';
+import { Workload } from '../client/workload.js';
 import { commandFor, type Dataset } from '../dataset/dataset.js';
-import { IndexerError } from '../errors.js';
+import { BenchSetupError, UsageError } from '../errors.js';
 import { encodeCommand } from '../protocol/encode.js';
-import { cpuMilliseconds } from '../../bench/process-usage.js';
-import { BASELINE_SCRIPT, MAIN_SCRIPT, startChildServer, type ChildServer } from './child-server.js';
-import { integerOption, parseCommandArgs, UsageError, type CliCommand } from './command.js';
-import type { Endpoint } from './connect-many.js';
-import { ProtocolClient } from './protocol-client.js';
+import { cpuMilliseconds } from '../client/process-usage.js';
+import { BASELINE_SCRIPT, MAIN_SCRIPT, startChildServer, type ChildServer } from '../client/child-server.js';
+import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
+import type { Endpoint } from '../client/connect-many.js';
+import { ProtocolClient } from '../client/protocol-client.js';
 import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom } from './run-options.js';
 
 export interface BenchOptions {
@@ -50,12 +50,6 @@ export interface BenchResult {
   readonly target: BenchRun;
   /** Ours divided by the baseline's, when a baseline ran. */
   readonly ratios: { readonly throughput: number; readonly p99: number; readonly serverCpu: number | undefined } | undefined;
-}
-
-export class BenchSetupError extends IndexerError {
-  constructor(message: string) {
-    super('PI_ERR_BENCH_SETUP', message);
-  }
 }
 
 /** Requests in flight on the one connection that indexes the dataset before a run and removes it after. */

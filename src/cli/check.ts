@@ -8,8 +8,8 @@
 import type { Dataset, Package } from '../dataset/dataset.js';
 import { Random } from '../dataset/random.js';
 import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
-import { CheckClient, CheckState, type Mismatch } from './check-client.js';
-import { connectMany, type Endpoint } from './connect-many.js';
+import { CheckClient, CheckState, type Mismatch } from '../client/check-client.js';
+import { connectMany, type Endpoint } from '../client/connect-many.js';
 import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom } from './run-options.js';
 
 export interface CheckOptions {

@@ -3,8 +3,9 @@
  * each reply on its own line, for people and scripts.
  */
 import { createInterface } from 'node:readline';
-import { UsageError, integerOption, parseCommandArgs, type CliCommand } from './command.js';
-import { ProtocolClient } from './protocol-client.js';
+import { UsageError } from '../errors.js';
+import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
+import { ProtocolClient } from '../client/protocol-client.js';
 
 const USAGE = `Usage: package-indexer client [--host HOST] [--port PORT] [LINE ...]
 

@@ -3,19 +3,13 @@
  * return their exit code; only main.ts calls `process.exit`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { IndexerError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 export interface CliCommand {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
   run(args: string[]): Promise<number>;
-}
-
-export class UsageError extends IndexerError {
-  constructor(message: string) {
-    super('PI_ERR_USAGE', message);
-  }
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

@@ -5,8 +5,9 @@
 import type { Package } from '../dataset/dataset.js';
 import { generateDataset } from '../dataset/generate.js';
 import { readHomebrewDump } from '../dataset/homebrew.js';
-import { integerOption, UsageError, type OptionSpec } from './command.js';
-import type { Endpoint } from './connect-many.js';
+import { UsageError } from '../errors.js';
+import { integerOption, type OptionSpec } from './command.js';
+import type { Endpoint } from '../client/connect-many.js';
 
 type Values = Record<string, string | boolean | undefined>;
 

@@ -3,7 +3,7 @@
  * after its dependencies (a topological order). Generated and file-read datasets both keep that
  * promise, so a consumer can index one in a single pass over one connection.
  */
-import { IndexerError } from '../errors.js';
+import { DatasetError } from '../errors.js';
 import type { Command, CommandName } from '../protocol/types.js';
 
 export interface Package {
@@ -13,16 +13,6 @@ export interface Package {
 }
 
 export type Dataset = readonly Package[];
-
-/** A dataset file cannot be used; `line` is 1-based, or undefined when no one line is to blame. */
-export class DatasetError extends IndexerError {
-  readonly line: number | undefined;
-
-  constructor(code: 'PI_ERR_DATASET_FORMAT' | 'PI_ERR_DATASET_CYCLE', message: string, line?: number) {
-    super(code, line === undefined ? message : `line ${line}: ${message}`);
-    this.line = line;
-  }
-}
 
 /**
  * The same packages, each after its dependencies (Kahn's algorithm: first those with none, in

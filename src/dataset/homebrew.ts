@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isValidPackageName } from '../protocol/parse.js';
-import { DatasetError, topologicalOrder, type Package } from './dataset.js';
+import { DatasetError } from '../errors.js';
+import { topologicalOrder, type Package } from './dataset.js';
 
 /** `name:` then whitespace or the end; the shortest such prefix, since names may contain `:`. */
 const LINE = /^(\S+?):(?:\s+(.*))?$/;

@@ -5,6 +5,7 @@
  * `postgres` (porsager) to choose between them; `postgres` is the one wired here.
  */
 import postgres from 'postgres';
+import { QueryTimeoutError } from '../errors.js';
 
 export type Row = Record<string, unknown>;
 export type Query = (text: string, values?: readonly unknown[]) => Promise<Row[]>;
@@ -49,7 +50,7 @@ export function withSessionOptions(url: string): { url: string; options: string 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no reply from PostgreSQL in ${ms} ms`), { code: 'PI_QUERY_TIMEOUT' })), ms);
+    timer = setTimeout(() => reject(new QueryTimeoutError(ms)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -18,17 +18,6 @@ export const APPLICATION_ID = 0x50494458;
 /** The table layout's version (PRAGMA user_version); a change comes with a migration. */
 export const SCHEMA_VERSION = 1;
 
-export const STORE_OPEN_CODES = {
-  locked: 'PI_ERR_STORE_OPEN_LOCKED',
-  unwritable: 'PI_ERR_STORE_OPEN_UNWRITABLE',
-  notADatabase: 'PI_ERR_STORE_OPEN_NOT_A_DATABASE',
-  foreign: 'PI_ERR_STORE_OPEN_FOREIGN',
-  newerSchema: 'PI_ERR_STORE_OPEN_NEWER_SCHEMA',
-  corrupt: 'PI_ERR_STORE_OPEN_CORRUPT',
-  /** Any other failure to open, e.g. an I/O error; the message carries SQLite's reason. */
-  failed: 'PI_ERR_STORE_OPEN',
-} as const;
-
 // no index on name: the graph keeps names unique, and the load checks it
 const SCHEMA = `
   CREATE TABLE packages (
@@ -76,15 +65,15 @@ export function refusal(error: unknown, file: string): StoreOpenError {
   const code = sqliteCode(error);
   const reason = error instanceof Error ? error.message : String(error);
   if (code.startsWith('SQLITE_NOTADB')) {
-    return new StoreOpenError(STORE_OPEN_CODES.notADatabase, file, `${file} is not an SQLite database (${reason}); refusing to touch it`, { cause: error });
+    return new StoreOpenError('PI_ERR_STORE_OPEN_NOT_A_DATABASE', file, `${file} is not an SQLite database (${reason}); refusing to touch it`, { cause: error });
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
-    return new StoreOpenError(STORE_OPEN_CODES.corrupt, file, `${file} is corrupt (${reason}); restore it from a backup`, { cause: error });
+    return new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', file, `${file} is corrupt (${reason}); restore it from a backup`, { cause: error });
   }
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
-    return new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} cannot be opened for writing (${reason})`, { cause: error });
+    return new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', file, `${file} cannot be opened for writing (${reason})`, { cause: error });
   }
-  return new StoreOpenError(STORE_OPEN_CODES.failed, file, `${file} cannot be opened: ${reason}`, { cause: error });
+  return new StoreOpenError('PI_ERR_STORE_OPEN', file, `${file} cannot be opened: ${reason}`, { cause: error });
 }
 
 function prepareDirectory(dir: string): void {
@@ -95,14 +84,14 @@ function prepareDirectory(dir: string): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : `this user cannot write there (${code})`;
-    throw new StoreOpenError(STORE_OPEN_CODES.unwritable, dir, `data directory ${dir} is unusable: ${reason}`, { cause: error });
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', dir, `data directory ${dir} is unusable: ${reason}`, { cause: error });
   }
 }
 
 function openDatabase(file: string, dir: string): Database.Database {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (stat !== undefined && !stat.isFile()) {
-    throw new StoreOpenError(STORE_OPEN_CODES.notADatabase, file, `${file} is not a regular file; refusing to touch it`);
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_NOT_A_DATABASE', file, `${file} is not a regular file; refusing to touch it`);
   }
   try {
     if (stat !== undefined) fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
@@ -110,7 +99,7 @@ function openDatabase(file: string, dir: string): Database.Database {
     return new Database(file, { timeout: 0 });
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} in data directory ${dir} cannot be opened for writing (${reason})`, { cause: error });
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', file, `${file} in data directory ${dir} cannot be opened for writing (${reason})`, { cause: error });
   }
 }
 
@@ -122,7 +111,7 @@ function lock(db: Database.Database, dir: string, file: string): void {
   } catch (error) {
     if (!sqliteCode(error).startsWith('SQLITE_BUSY')) throw error;
     const pid = readPid(path.join(dir, PID_FILE_NAME)) ?? 'unknown';
-    throw new StoreOpenError(STORE_OPEN_CODES.locked, file, `data directory ${dir} is in use by another server (pid ${pid})`, { cause: error });
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_LOCKED', file, `data directory ${dir} is in use by another server (pid ${pid})`, { cause: error });
   }
 }
 
@@ -133,14 +122,14 @@ function checkFormat(db: Database.Database, file: string): boolean {
   const objects = db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
   if (applicationId === 0 && version === 0 && objects === 0) return true;
   if (applicationId !== APPLICATION_ID) {
-    throw new StoreOpenError(STORE_OPEN_CODES.foreign, file, `${file} is an SQLite database but not a package-indexer store; refusing to touch it`);
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_FOREIGN', file, `${file} is an SQLite database but not a package-indexer store; refusing to touch it`);
   }
   if (typeof version !== 'number' || version > SCHEMA_VERSION) {
-    throw new StoreOpenError(STORE_OPEN_CODES.newerSchema, file, `${file} has schema version ${String(version)}, newer than the ${SCHEMA_VERSION} this server knows; upgrade package-indexer`);
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_NEWER_SCHEMA', file, `${file} has schema version ${String(version)}, newer than the ${SCHEMA_VERSION} this server knows; upgrade package-indexer`);
   }
   const table = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'packages'").pluck().get();
   if (version < SCHEMA_VERSION || table !== 1) {
-    throw new StoreOpenError(STORE_OPEN_CODES.corrupt, file, `${file} is corrupt (schema version ${version}, packages table ${table === 1 ? 'present' : 'missing'}); restore it from a backup`);
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', file, `${file} is corrupt (schema version ${version}, packages table ${table === 1 ? 'present' : 'missing'}); restore it from a backup`);
   }
   return false;
 }
@@ -148,7 +137,7 @@ function checkFormat(db: Database.Database, file: string): boolean {
 function configure(db: Database.Database, fsync: FsyncMode, file: string): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') {
-    throw new StoreOpenError(STORE_OPEN_CODES.unwritable, file, `${file} cannot use write-ahead logging (journal mode stays ${String(mode)})`);
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', file, `${file} cannot use write-ahead logging (journal mode stays ${String(mode)})`);
   }
   // in WAL mode, FULL syncs the log at every commit; NORMAL only at checkpoints
   db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);

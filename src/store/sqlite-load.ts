@@ -9,7 +9,7 @@ import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { StoreOpenError } from '../errors.js';
 import type { PackageGraph } from '../graph/package-graph.js';
-import { STORE_OPEN_CODES, refusal } from './sqlite-file.js';
+import { refusal } from './sqlite-file.js';
 
 const CHUNK_ROWS = 8192;
 
@@ -144,5 +144,5 @@ function parseIntegers(text: string, count: number): number[] | undefined {
 }
 
 function corrupt(file: string, detail: string): StoreOpenError {
-  return new StoreOpenError(STORE_OPEN_CODES.corrupt, file, `${file} is corrupt (${detail}); restore it from a backup`);
+  return new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', file, `${file} is corrupt (${detail}); restore it from a backup`);
 }

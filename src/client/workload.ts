@@ -5,9 +5,9 @@
  * half REMOVE and then re-INDEX a package nobody depends on (a leaf). A QUERY may see a leaf in
  * between and get FAIL; no request should get ERROR.
  */
-import { commandFor, fanIn, type Dataset, type Package } from '../src/dataset/dataset.js';
-import type { Random } from '../src/dataset/random.js';
-import { encodeCommand } from '../src/protocol/encode.js';
+import { commandFor, fanIn, type Dataset, type Package } from '../dataset/dataset.js';
+import type { Random } from '../dataset/random.js';
+import { encodeCommand } from '../protocol/encode.js';
 
 export class Workload {
   readonly #packages: Dataset;

@@ -9,16 +9,10 @@ import net from 'node:net';
 import { decodeReply } from '../protocol/encode.js';
 import { LineSplitter, type LineSink } from '../protocol/line-splitter.js';
 import type { Reply } from '../protocol/types.js';
-import { IndexerError } from '../errors.js';
+import { ConnectionLostError } from '../errors.js';
 
 /** The longest reply line a server may send; ours are at most 6 bytes. */
 const MAX_REPLY_BYTES = 64;
-
-export class ConnectionLostError extends IndexerError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('PI_ERR_CONNECTION_LOST', message, options);
-  }
-}
 
 /** Receives the reply to one request; a Promise's resolve and reject fit. */
 export interface ReplyWaiter {

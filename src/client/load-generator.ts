@@ -5,10 +5,10 @@
  * One process is the right shape on a small machine: a second generator process would take the
  * core the server under test needs.
  */
-import { Random } from '../src/dataset/random.js';
-import { connectMany, type Endpoint } from '../src/cli/connect-many.js';
-import type { ProtocolClient, ReplyWaiter } from '../src/cli/protocol-client.js';
-import type { Reply } from '../src/protocol/types.js';
+import { Random } from '../dataset/random.js';
+import { connectMany, type Endpoint } from './connect-many.js';
+import type { ProtocolClient, ReplyWaiter } from './protocol-client.js';
+import type { Reply } from '../protocol/types.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import type { Workload, WorkloadStream } from './workload.js';
 
