@@ -5,11 +5,13 @@
  * packages that depend on it, which is all REMOVE needs. So INDEX and REMOVE cost O(the package's
  * dependencies) and QUERY O(1) (plus, now and then, a pool compaction that earlier replacements
  * paid for), loading a package hashes no dependency name, and a stored row can name its
- * dependencies by id. Listing who depends on a package walks the ids and their live lists,
- * O(packages + edges): that is for the admin read API only. Pure and synchronous; the stores
+ * dependencies by id. The read side's copy also keeps the dependents of each package as lists
+ * (`trackDependents`), so that dependents and reverse closures cost O(answer); without them,
+ * listing who depends on a package walks every live list. Pure and synchronous; the stores
  * decide what is durable, this decides what is true.
  */
 
+import { DependentLists } from './dependent-lists.js';
 import { NameIndex } from './name-index.js';
 
 export type GraphOutcome = 'ok' | 'fail';
@@ -19,6 +21,15 @@ const NONE: readonly number[] = Object.freeze([]);
 /** Pool slots below which replaced lists are never worth compacting away. */
 const MIN_POOL_SLOTS = 4096;
 const MIN_ID_SLOTS = 1024;
+
+export interface PackageGraphOptions {
+  /**
+   * Keep who depends on each package as lists (4 bytes per edge more), so that dependents cost
+   * O(answer); without them only their counts are kept, which is all the command path needs.
+   * @default false
+   */
+  readonly trackDependents?: boolean;
+}
 
 export class PackageGraph {
   #ids = new NameIndex((id) => this.#names[id]);
@@ -35,6 +46,11 @@ export class PackageGraph {
   #free: number[] = [];
   #nextId = 1;
   #edgeCount = 0;
+  #dependents: DependentLists | undefined;
+
+  constructor(options: PackageGraphOptions = {}) {
+    if (options.trackDependents === true) this.#dependents = new DependentLists();
+  }
 
   /** Indexed packages. */
   get size(): number {
@@ -61,6 +77,33 @@ export class PackageGraph {
 
   nameAt(id: number): string | undefined {
     return this.#names[id];
+  }
+
+  /** One past the highest id in use: ids are 1 to idLimit - 1. */
+  get idLimit(): number {
+    return this.#nextId;
+  }
+
+  /** Calls `visit` with each dependency id of the package at `id`, in its listed order. */
+  forEachDependencyId(id: number, visit: (dependency: number) => void): void {
+    if (this.#names[id] === undefined) return;
+    const start = this.#starts[id] as number;
+    const end = start + (this.#lengths[id] as number);
+    for (let k = start; k < end; k++) visit(this.#pool[k] as number);
+  }
+
+  dependencyCountAt(id: number): number {
+    return this.#names[id] === undefined ? 0 : (this.#lengths[id] as number);
+  }
+
+  dependentCountAt(id: number): number {
+    return id < this.#dependentCounts.length ? (this.#dependentCounts[id] as number) : 0;
+  }
+
+  /** Calls `visit` with each id that depends on `id`, in no order; needs `trackDependents`. */
+  forEachDependentId(id: number, visit: (dependent: number) => void): void {
+    if (this.#dependents === undefined) throw new Error('this graph does not track dependents');
+    this.#dependents.forEach(id, visit);
   }
 
   /** A copy of the dependency ids of the package at `id`. */
@@ -93,6 +136,7 @@ export class PackageGraph {
     const target = this.#ids.get(name);
     let remaining = target === undefined ? 0 : (this.#dependentCounts[target] as number);
     if (remaining === 0) return NO_DEPENDENTS;
+    if (this.#dependents !== undefined) return new Set(this.#dependents.listOf(target as number).map((id) => this.#names[id] as string));
     const dependents = new Set<string>();
     const pool = this.#pool;
     const starts = this.#starts;
@@ -203,6 +247,7 @@ export class PackageGraph {
         counts = this.#dependentCounts;
       }
       (counts[dep] as number)++;
+      this.#dependents?.add(dep, id);
     }
     this.#starts[id] = start;
     this.#lengths[id] = count;
@@ -213,7 +258,11 @@ export class PackageGraph {
   #clear(id: number, name: string): void {
     const start = this.#starts[id] as number;
     const length = this.#lengths[id] as number;
-    for (let k = start; k < start + length; k++) (this.#dependentCounts[this.#pool[k] as number] as number)--;
+    for (let k = start; k < start + length; k++) {
+      const dep = this.#pool[k] as number;
+      (this.#dependentCounts[dep] as number)--;
+      this.#dependents?.remove(dep, id);
+    }
     this.#edgeCount -= length;
     this.#lengths[id] = 0;
     if (this.#ids.get(name) === id) this.#ids.delete(name);
