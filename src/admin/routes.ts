@@ -1,31 +1,22 @@
 /**
- * The admin endpoints. Parameters are validated by the protocol's own name rules; a bad one gets
- * 400 with a JSON body naming it.
+ * The admin endpoints: operations (metrics, health, readiness), the read API and the change feed.
+ * Parameters are validated by the protocol's own rules; a bad one gets 400 with a JSON body naming
+ * it. `HEAD` is answered like `GET` without a body (node:http drops it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isValidPackageName } from '../protocol/parse.js';
-import type { Backend } from '../store/backend.js';
+import { streamChanges } from './change-stream.js';
+import { cyclesRoute, listRoute, packageRoute, pathRoute, type JsonAnswer } from './graph-routes.js';
 import type { AdminOptions } from './http.js';
+import { OPENAPI } from './openapi.js';
+import { BadRequest } from './parameters.js';
 
 export interface AdminContext extends AdminOptions {
   readonly uptimeSeconds: () => number;
   readonly commandsPerSecond: () => number;
 }
 
-const PACKAGE_PATH = '/v1/packages/';
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 1_000;
-/** A prefix is any start of a valid name, including the empty one. */
-const VALID_PREFIX = /^[A-Za-z0-9._+@/:~-]{0,255}$/;
-
-class BadRequest extends Error {
-  readonly parameter: string;
-
-  constructor(parameter: string, message: string) {
-    super(message);
-    this.parameter = parameter;
-  }
-}
+/** How many of the most depended-upon packages, roots and leaves `/v1/stats` lists. */
+const SUMMARY_TOP = 10;
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -41,7 +32,8 @@ export async function routeRequest(context: AdminContext, request: IncomingMessa
     return;
   }
   try {
-    await dispatch(context, url, response);
+    if (url.pathname === '/v1/changes') streamChanges(context.backend.changes, request, response, url.searchParams);
+    else await dispatch(context, url, response);
   } catch (error) {
     if (!(error instanceof BadRequest)) throw error;
     sendJson(response, 400, { error: 'bad-request', parameter: error.parameter, message: error.message });
@@ -50,60 +42,42 @@ export async function routeRequest(context: AdminContext, request: IncomingMessa
 
 async function dispatch(context: AdminContext, url: URL, response: ServerResponse): Promise<void> {
   const path = url.pathname;
+  const { reader } = context.backend;
   if (path === '/metrics') {
     const text = await context.metrics.registry.metrics();
     response.writeHead(200, { 'content-type': context.metrics.registry.contentType });
     response.end(text);
-  } else if (path === '/healthz') {
-    sendJson(response, 200, { status: 'alive' });
-  } else if (path === '/readyz') {
-    const ready = context.isReady() && context.backend.isAvailable();
-    sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready' });
-  } else if (path === '/v1/stats') {
-    sendJson(response, 200, await stats(context));
-  } else if (path === '/v1/packages') {
-    sendJson(response, 200, await listPage(context.backend, url.searchParams));
-  } else if (path.startsWith(PACKAGE_PATH)) {
-    const name = decodeName(path.slice(PACKAGE_PATH.length));
-    const view = await context.backend.describe(name);
-    if (view === undefined) sendJson(response, 404, { error: 'not-found', name });
-    else sendJson(response, 200, view);
-  } else {
-    sendJson(response, 404, { error: 'not-found' });
+    return;
   }
+  let answer: JsonAnswer;
+  if (path === '/healthz') answer = { status: 200, body: { status: 'alive' } };
+  else if (path === '/readyz') answer = readiness(context);
+  else if (path === '/v1/stats') answer = { status: 200, body: await stats(context) };
+  else if (path === '/v1/packages') answer = await listRoute(reader, url.searchParams);
+  else if (path.startsWith('/v1/packages/')) answer = await packageRoute(reader, path, url.searchParams);
+  else if (path === '/v1/path') answer = await pathRoute(reader, url.searchParams);
+  else if (path === '/v1/cycles') answer = await cyclesRoute(reader, url.searchParams);
+  else if (path === '/v1/openapi.json') answer = { status: 200, body: OPENAPI };
+  else answer = { status: 404, body: { error: 'not-found' } };
+  sendJson(response, answer.status, answer.body);
 }
 
-function decodeName(raw: string): string {
-  let name: string;
-  try {
-    name = decodeURIComponent(raw);
-  } catch {
-    throw new BadRequest('name', 'the package name is not valid percent-encoding');
-  }
-  if (!isValidPackageName(name)) throw new BadRequest('name', 'a package name is 1 to 255 characters from A-Z a-z 0-9 . _ + @ / : ~ -');
-  return name;
+function readiness(context: AdminContext): JsonAnswer {
+  const ready = context.isReady() && context.backend.isAvailable();
+  return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not-ready' } };
 }
 
-async function listPage(backend: Backend, params: URLSearchParams): Promise<{ packages: string[]; nextCursor: string | null }> {
-  const prefix = params.get('prefix') ?? '';
-  if (!VALID_PREFIX.test(prefix)) throw new BadRequest('prefix', 'a prefix is up to 255 characters from A-Z a-z 0-9 . _ + @ / : ~ -');
-  const cursor = params.get('cursor') ?? '';
-  if (cursor !== '' && !isValidPackageName(cursor)) throw new BadRequest('cursor', 'the cursor is the last name of the previous page');
-  const rawLimit = params.get('limit');
-  const limit = rawLimit === null ? DEFAULT_PAGE_SIZE : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new BadRequest('limit', `the limit is a whole number from 1 to ${MAX_PAGE_SIZE}`);
-  const names = await backend.list({ prefix, after: cursor, limit: limit + 1 });
-  const packages = names.slice(0, limit);
-  return { packages, nextCursor: names.length > limit ? (packages.at(-1) ?? null) : null };
-}
-
-async function stats(context: AdminContext): Promise<Record<string, number>> {
-  const counts = await context.backend.counts();
+async function stats(context: AdminContext): Promise<Record<string, unknown>> {
+  const [counts, summary] = await Promise.all([
+    context.backend.counts(),
+    context.backend.reader.summary(SUMMARY_TOP, SUMMARY_TOP),
+  ]);
   return {
     packages: counts.packages,
     dependencies: counts.dependencies,
     connections: context.openConnections(),
     uptimeSeconds: Math.round(context.uptimeSeconds()),
     commandsPerSecond: Math.round(context.commandsPerSecond() * 10) / 10,
+    ...summary,
   };
 }

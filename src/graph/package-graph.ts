@@ -22,6 +22,14 @@ const NONE: readonly number[] = Object.freeze([]);
 const MIN_POOL_SLOTS = 4096;
 const MIN_ID_SLOTS = 1024;
 
+/** The graph as plain data, for copying it to another thread. */
+export interface GraphState {
+  readonly names: string;
+  readonly starts: Int32Array<ArrayBuffer>;
+  readonly lengths: Int32Array<ArrayBuffer>;
+  readonly pool: Int32Array<ArrayBuffer>;
+}
+
 export interface PackageGraphOptions {
   /**
    * Keep who depends on each package as lists (4 bytes per edge more), so that dependents cost
@@ -152,6 +160,37 @@ export class PackageGraph {
       }
     }
     return dependents;
+  }
+
+  /**
+   * A copy of the whole graph that `put` can rebuild, id for id: the names by id ('' where unused)
+   * joined by line feeds, which no name contains [P-NAME-1], and each id's slice of the pool.
+   */
+  exportState(): GraphState {
+    const names = new Array<string>(this.#nextId);
+    for (let id = 0; id < this.#nextId; id++) names[id] = this.#names[id] ?? '';
+    return {
+      names: names.join('\n'),
+      starts: this.#starts.slice(0, this.#nextId),
+      lengths: this.#lengths.slice(0, this.#nextId),
+      pool: this.#pool.slice(0, this.#poolEnd),
+    };
+  }
+
+  /** Rebuilds what `exportState` copied, into an empty graph. */
+  importState(state: GraphState): string[] {
+    const names = state.names.split('\n');
+    let edges = 0;
+    for (let id = 1; id < names.length; id++) edges += names[id] === '' ? 0 : (state.lengths[id] as number);
+    this.reserve(names.length - 1, edges);
+    const kept: string[] = [];
+    for (let id = 1; id < names.length; id++) {
+      const name = names[id] as string;
+      if (name === '') continue;
+      this.put(id, name, state.pool, state.starts[id] as number, state.lengths[id] as number);
+      kept.push(name);
+    }
+    return kept;
   }
 
   *names(): IterableIterator<string> {

@@ -1,24 +1,13 @@
 /**
  * The one interface between the server and wherever the index lives: the in-memory graph alone,
- * the graph with an SQLite copy, or a PostgreSQL database shared by many servers. The server,
- * admin port and CLI know only this.
+ * the graph with an SQLite copy, or a PostgreSQL database shared by many servers. The command path
+ * is `execute`; questions go to `reader`, and what was committed comes out of `changes`.
  */
 import type { Command, Reply } from '../protocol/types.js';
+import type { ChangeFeed } from './change-log.js';
+import type { IndexReader } from './index-reader.js';
 
-export interface PackageView {
-  readonly name: string;
-  readonly dependencies: readonly string[];
-  readonly dependents: readonly string[];
-}
-
-export interface ListOptions {
-  /** Only names that start with this. */
-  readonly prefix: string;
-  /** Only names sorted strictly after this one (the paging cursor); '' starts at the beginning. */
-  readonly after: string;
-  /** The most names to return. */
-  readonly limit: number;
-}
+export type { ListOptions, PackageView } from './index-reader.js';
 
 export interface IndexCounts {
   readonly packages: number;
@@ -28,6 +17,10 @@ export interface IndexCounts {
 export interface Backend {
   /** A few words for the startup log, e.g. "sqlite ./data/index.db (fsync normal)". */
   readonly description: string;
+  /** The questions about the index, answered apart from the command path. */
+  readonly reader: IndexReader;
+  /** Every committed change, in commit order. */
+  readonly changes: ChangeFeed;
   /** Loads or connects; the server listens only after this resolves. */
   open(): Promise<void>;
   /**
@@ -38,10 +31,8 @@ export interface Backend {
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void;
   /** True while commands can be served (false, for example, while a shared database is down). */
   isAvailable(): boolean;
-  describe(name: string): Promise<PackageView | undefined>;
-  /** Indexed names in ascending code-point order. */
-  list(options: ListOptions): Promise<string[]>;
+  /** How big the index is: cheap, for metrics and stats. */
   counts(): Promise<IndexCounts>;
-  /** Commits what is in flight and releases the store. */
+  /** Commits what is in flight and releases the store and its reader. */
   close(): Promise<void>;
 }

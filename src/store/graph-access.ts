@@ -1,10 +1,17 @@
 /**
- * What the graph-backed stores (memory, SQLite) share: running a command on the graph and
- * answering the read API from it.
+ * What the graph-backed stores (memory, SQLite) share: running a command on the graph, and
+ * telling what it changed, for undoing a failed commit and for the change feed.
  */
 import type { PackageGraph } from '../graph/package-graph.js';
 import type { Command, Reply } from '../protocol/types.js';
-import type { ListOptions, PackageView } from './backend.js';
+import type { Change } from './change-log.js';
+
+/** What an id held before a change: a package, or nothing (name null). */
+export interface PreviousState {
+  readonly id: number;
+  readonly name: string | null;
+  readonly dependencyIds: readonly number[] | undefined;
+}
 
 export function applyCommand(graph: PackageGraph, command: Command): Reply {
   switch (command.kind) {
@@ -17,62 +24,27 @@ export function applyCommand(graph: PackageGraph, command: Command): Reply {
   }
 }
 
-export function describePackage(graph: PackageGraph, name: string): PackageView | undefined {
-  const dependencies = graph.dependenciesOf(name);
-  if (dependencies === undefined) return undefined;
-  return {
-    name,
-    dependencies: [...dependencies].sort(compareNames),
-    dependents: [...graph.dependentsOf(name)].sort(compareNames),
-  };
-}
-
 /**
- * O(packages · log limit): the graph keeps no order, so every name is looked at, but only the
- * `limit` smallest matches are kept (in a max-heap) and sorted, not every match.
+ * Runs an INDEX or REMOVE and returns what its package held before, when the command changed it:
+ * a re-index with the same list, a refusal and removing what is not indexed change nothing.
  */
-export function listNames(graph: PackageGraph, { prefix, after, limit }: ListOptions): string[] {
-  if (limit < 1) return [];
-  const heap: string[] = [];
-  for (const name of graph.names()) {
-    if (name <= after || !name.startsWith(prefix)) continue;
-    if (heap.length < limit) pushName(heap, name);
-    else if (name < (heap[0] as string)) replaceLargest(heap, name);
-  }
-  return heap.sort(compareNames);
+export function applyWrite(graph: PackageGraph, command: Command): { reply: Reply; previous: PreviousState | undefined } {
+  const before = graph.idOf(command.name);
+  const dependencyIds = before === undefined ? undefined : graph.dependencyIdsAt(before);
+  const reply = applyCommand(graph, command);
+  const id = before ?? graph.idOf(command.name);
+  if (reply !== 'OK' || id === undefined || sameIds(dependencyIds, graph.dependencyIdsAt(id))) return { reply, previous: undefined };
+  return { reply, previous: { id, name: dependencyIds === undefined ? null : command.name, dependencyIds } };
 }
 
-/** Names are ASCII, so UTF-16 order is byte order, as in SQL's C collation. */
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** The change feed's record of a write that changed the index. */
+export function changeOf(command: Command): Change {
+  return { command: command.kind === 'INDEX' ? 'INDEX' : 'REMOVE', name: command.name, dependencies: command.kind === 'INDEX' ? command.deps : [] };
 }
 
-/** Adds `name` to a max-heap of names (the largest at 0). */
-function pushName(heap: string[], name: string): void {
-  let at = heap.length;
-  heap.push(name);
-  while (at > 0) {
-    const parent = (at - 1) >> 1;
-    const above = heap[parent] as string;
-    if (above >= name) break;
-    heap[at] = above;
-    at = parent;
-  }
-  heap[at] = name;
-}
-
-/** Puts `name` in place of the heap's largest name and sifts it down. */
-function replaceLargest(heap: string[], name: string): void {
-  let at = 0;
-  for (;;) {
-    let child = 2 * at + 1;
-    if (child >= heap.length) break;
-    const right = child + 1;
-    if (right < heap.length && (heap[right] as string) > (heap[child] as string)) child = right;
-    const below = heap[child] as string;
-    if (below <= name) break;
-    heap[at] = below;
-    at = child;
-  }
-  heap[at] = name;
+function sameIds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -1,23 +1,42 @@
 /**
  * The graph with no durable copy: for `--in-memory`, tests, and as the baseline the durable stores
- * are measured against. Every reply is final as soon as the graph has answered.
+ * are measured against. Every reply is final as soon as the graph has answered, and every change
+ * is committed as soon as it is made.
  */
 import { PackageGraph } from '../graph/package-graph.js';
+import { silentLogger, type Logger } from '../log.js';
 import type { Command, Reply } from '../protocol/types.js';
-import type { Backend, IndexCounts, ListOptions, PackageView } from './backend.js';
-import { applyCommand, describePackage, listNames } from './graph-access.js';
+import type { Backend, IndexCounts } from './backend.js';
+import { ChangeLog, type Change } from './change-log.js';
+import { applyCommand, applyWrite, changeOf } from './graph-access.js';
+import { GraphReplica } from './graph-replica.js';
 
 export class MemoryBackend implements Backend {
   readonly description = 'in-memory (nothing is persisted)';
   readonly graph = new PackageGraph();
+  readonly changes = new ChangeLog();
+  readonly reader: GraphReplica;
+
+  constructor(options: { readonly logger?: Logger } = {}) {
+    this.reader = new GraphReplica(options.logger ?? silentLogger(), () => ({ graph: this.graph, feed: this.changes }));
+  }
 
   async open(): Promise<void> {}
 
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
     const replies: Reply[] = new Array(commands.length);
+    const changes: Change[] | undefined = this.changes.wanted ? [] : undefined;
     for (let i = 0; i < commands.length; i++) {
-      replies[i] = applyCommand(this.graph, commands[i] as Command);
+      const command = commands[i] as Command;
+      if (changes === undefined || command.kind === 'QUERY') {
+        replies[i] = applyCommand(this.graph, command);
+        continue;
+      }
+      const { reply, previous } = applyWrite(this.graph, command);
+      replies[i] = reply;
+      if (previous !== undefined) changes.push(changeOf(command));
     }
+    if (changes !== undefined) this.changes.append(changes);
     done(replies);
   }
 
@@ -25,17 +44,11 @@ export class MemoryBackend implements Backend {
     return true;
   }
 
-  async describe(name: string): Promise<PackageView | undefined> {
-    return describePackage(this.graph, name);
-  }
-
-  async list(options: ListOptions): Promise<string[]> {
-    return listNames(this.graph, options);
-  }
-
   async counts(): Promise<IndexCounts> {
     return { packages: this.graph.size, dependencies: this.graph.edgeCount };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
 }

@@ -10,11 +10,14 @@ import { IndexerError, StoreOpenError, StoreUnavailableError } from '../errors.j
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
-import type { Backend, IndexCounts, ListOptions, PackageView } from './backend.js';
+import type { Backend, IndexCounts } from './backend.js';
+import { ChangeLog } from './change-log.js';
+import { changeOf } from './graph-access.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
+import { PostgresReader } from './postgres-reader.js';
 import {
-  COUNTS_STATEMENT, DESCRIBE_STATEMENT, INDEX_STATEMENT, LIST_STATEMENT, PROBE_STATEMENT, QUERY_STATEMENT, REMOVE_STATEMENT,
+  COUNTS_STATEMENT, INDEX_STATEMENT, PROBE_STATEMENT, QUERY_STATEMENT, REMOVE_STATEMENT,
   checkIsolation, migrate, type Statement,
 } from './postgres-schema.js';
 
@@ -37,8 +40,6 @@ const MAX_RETRY_DELAY_MS = 20;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A statement with no reply for this long counts as a lost connection; ours take milliseconds. */
 const QUERY_TIMEOUT_MS = 15_000;
-/** Names use no character above '~' ([P-NAME-1]), so prefix + this bounds every name with that prefix. */
-const ABOVE_ANY_NAME_CHARACTER = '\x7f';
 
 /**
  * What an error means for the command: a foreign key refused it (FAIL), it lost a race the
@@ -70,6 +71,9 @@ function openError(error: unknown, location: string): IndexerError {
 
 export class PostgresBackend implements Backend {
   readonly description: string;
+  readonly reader = new PostgresReader((statement, values) => this.#read(statement, values));
+  /** This server's own committed changes. */
+  readonly changes = new ChangeLog();
   #options: PostgresBackendOptions;
   /** The URL without its password, for logs and errors. */
   #location: string;
@@ -123,17 +127,6 @@ export class PostgresBackend implements Backend {
     return this.#health.available;
   }
 
-  async describe(name: string): Promise<PackageView | undefined> {
-    const [row] = await this.#read(DESCRIBE_STATEMENT, [name]);
-    if (row === undefined) return undefined;
-    return { name, dependencies: row['dependencies'] as string[], dependents: row['dependents'] as string[] };
-  }
-
-  async list({ prefix, after, limit }: ListOptions): Promise<string[]> {
-    const rows = await this.#read(LIST_STATEMENT, [prefix, prefix + ABOVE_ANY_NAME_CHARACTER, after, limit]);
-    return rows.map((row) => row['name'] as string);
-  }
-
   async counts(): Promise<IndexCounts> {
     const [row] = await this.#read(COUNTS_STATEMENT, []);
     return { packages: Number(row?.['packages'] ?? 0), dependencies: Number(row?.['dependencies'] ?? 0) };
@@ -163,7 +156,10 @@ export class PostgresBackend implements Backend {
     for (let attempt = 1; ; attempt++) {
       try {
         const reply = await this.#run(command);
-        if (command.kind !== 'QUERY') this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
+        if (command.kind !== 'QUERY') {
+          this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
+          if (this.changes.wanted) this.changes.append([changeOf(command)]);
+        }
         return reply;
       } catch (error) {
         const outcome = classifyError(error);

@@ -82,7 +82,8 @@ export const DESCRIBE_STATEMENT: Statement = {
   name: 'package_indexer_describe',
   text: `SELECT p.name,
            ARRAY(SELECT d.dependency FROM dependencies d WHERE d.package = p.name ORDER BY d.dependency) AS dependencies,
-           ARRAY(SELECT d.package FROM dependencies d WHERE d.dependency = p.name ORDER BY d.package) AS dependents
+           ARRAY(SELECT d.package FROM dependencies d WHERE d.dependency = p.name ORDER BY d.package LIMIT $2) AS dependents,
+           (SELECT count(*) FROM dependencies d WHERE d.dependency = p.name) AS dependents_total
          FROM packages p WHERE p.name = $1`,
 };
 

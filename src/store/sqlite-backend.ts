@@ -14,8 +14,10 @@ import { PackageGraph } from '../graph/package-graph.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
-import type { Backend, IndexCounts, ListOptions, PackageView } from './backend.js';
-import { applyCommand, describePackage, listNames } from './graph-access.js';
+import type { Backend, IndexCounts } from './backend.js';
+import { ChangeLog, type Change } from './change-log.js';
+import { applyCommand, applyWrite, changeOf, type PreviousState } from './graph-access.js';
+import { GraphReplica } from './graph-replica.js';
 import { STORE_FILE_NAME, openStoreFile, type StoreFile } from './sqlite-file.js';
 import { encodeDependencyIds, loadStore } from './sqlite-load.js';
 
@@ -28,24 +30,21 @@ export interface SqliteBackendOptions {
   readonly metrics: Metrics;
 }
 
-/** What an id held before a change: a package, or nothing (name null). */
-interface PreviousState {
-  readonly id: number;
-  readonly name: string | null;
-  readonly dependencyIds: readonly number[] | undefined;
-}
-
 /** The changes of one event-loop turn, and the replies waiting for them to commit. */
 interface Turn {
   /** Ids whose row must be rewritten from the graph's current state. */
   readonly changed: Set<number>;
   /** Every change's previous state, in the order made, to undo a failed commit. */
   readonly undo: PreviousState[];
+  /** For the change feed, when anyone follows it. */
+  readonly changes: Change[];
   readonly waiting: Array<{ readonly done: (replies: Reply[]) => void; readonly replies: Reply[] }>;
 }
 
 export class SqliteBackend implements Backend {
   readonly description: string;
+  readonly changes = new ChangeLog();
+  readonly reader: GraphReplica;
   #options: SqliteBackendOptions;
   #graph = new PackageGraph();
   #store: StoreFile | undefined;
@@ -56,6 +55,7 @@ export class SqliteBackend implements Backend {
   constructor(options: SqliteBackendOptions) {
     this.#options = options;
     this.description = `sqlite ${path.join(options.dataDir, STORE_FILE_NAME)} (fsync ${options.fsync})`;
+    this.reader = new GraphReplica(options.logger, () => ({ graph: this.#graph, feed: this.changes }));
   }
 
   /** Takes the directory's lock, loads the whole store into the graph, and checks it. */
@@ -92,14 +92,6 @@ export class SqliteBackend implements Backend {
     return this.#store !== undefined;
   }
 
-  async describe(name: string): Promise<PackageView | undefined> {
-    return describePackage(this.#graph, name);
-  }
-
-  async list(options: ListOptions): Promise<string[]> {
-    return listNames(this.#graph, options);
-  }
-
   async counts(): Promise<IndexCounts> {
     return { packages: this.#graph.size, dependencies: this.#graph.edgeCount };
   }
@@ -110,6 +102,7 @@ export class SqliteBackend implements Backend {
     if (store === undefined) return;
     // a reply callback may hand over its connection's next batch, which starts another turn
     while (this.#turn !== undefined) this.#commit();
+    await this.reader.close();
     this.#store = undefined;
     this.#writeRows = undefined;
     store.release();
@@ -118,25 +111,19 @@ export class SqliteBackend implements Backend {
   #apply(command: Command): Reply {
     const graph = this.#graph;
     if (command.kind === 'QUERY') return applyCommand(graph, command);
-    const before = graph.idOf(command.name);
-    const previous = before === undefined ? undefined : graph.dependencyIdsAt(before);
-    const reply = applyCommand(graph, command);
-    const id = before ?? graph.idOf(command.name);
-    if (reply !== 'OK' || id === undefined) return reply;
-    const next = graph.dependencyIdsAt(id);
-    if (!sameIds(previous, next)) {
-      this.#record({ id, name: previous === undefined ? null : command.name, dependencyIds: previous });
-    }
+    const { reply, previous } = applyWrite(graph, command);
+    if (previous !== undefined) this.#record(previous, command);
     return reply;
   }
 
-  #record(previous: PreviousState): void {
+  #record(previous: PreviousState, command: Command): void {
     if (this.#turn === undefined) {
-      this.#turn = { changed: new Set(), undo: [], waiting: [] };
+      this.#turn = { changed: new Set(), undo: [], changes: [], waiting: [] };
       this.#commitTimer = setImmediate(() => this.#commit());
     }
     this.#turn.changed.add(previous.id);
     this.#turn.undo.push(previous);
+    if (this.changes.wanted) this.#turn.changes.push(changeOf(command));
   }
 
   #commit(): void {
@@ -156,6 +143,7 @@ export class SqliteBackend implements Backend {
     }
     metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
     metrics.commitBatchSize.observe(turn.changed.size);
+    this.changes.append(turn.changes);
     for (const { done, replies } of turn.waiting) done(replies);
   }
 
@@ -185,11 +173,4 @@ export class SqliteBackend implements Backend {
       }
     });
   }
-}
-
-function sameIds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

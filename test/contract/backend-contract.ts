@@ -59,14 +59,14 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       const backend = await fresh(t);
       assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|b|', 'INDEX|c|a', 'INDEX|c|b'), ['OK', 'OK', 'OK', 'OK']);
       assert.deepEqual(await run(backend, 'REMOVE|a|', 'REMOVE|b|'), ['OK', 'FAIL']);
-      assert.deepEqual((await backend.describe('c'))?.dependencies, ['b']);
+      assert.deepEqual((await backend.reader.describe('c', 1_000))?.dependencies, ['b']);
       assert.deepEqual(await run(backend, 'INDEX|c|', 'REMOVE|b|'), ['OK', 'OK']);
     });
 
     test('a failed re-index keeps the old dependency list', async (t) => {
       const backend = await fresh(t);
       assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|c|a', 'INDEX|c|a,missing', 'REMOVE|a|'), ['OK', 'OK', 'FAIL', 'FAIL']);
-      assert.deepEqual((await backend.describe('c'))?.dependencies, ['a']);
+      assert.deepEqual((await backend.reader.describe('c', 1_000))?.dependencies, ['a']);
     });
 
     test('applies a batch in order, each command seeing the ones before it', async (t) => {
@@ -94,23 +94,23 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
     test('describes a package with its dependencies and dependents in name order', async (t) => {
       const backend = await fresh(t);
       await run(backend, 'INDEX|zlib|', 'INDEX|Alpha|', 'INDEX|m|zlib,Alpha', 'INDEX|b|m', 'INDEX|a|m,zlib');
-      assert.deepEqual(await backend.describe('m'), { name: 'm', dependencies: ['Alpha', 'zlib'], dependents: ['a', 'b'] });
-      assert.deepEqual(await backend.describe('zlib'), { name: 'zlib', dependencies: [], dependents: ['a', 'm'] });
-      assert.equal(await backend.describe('missing'), undefined);
+      assert.deepEqual(await backend.reader.describe('m', 1_000), { name: 'm', dependencies: ['Alpha', 'zlib'], dependents: ['a', 'b'], dependentsTotal: 2 });
+      assert.deepEqual(await backend.reader.describe('zlib', 1_000), { name: 'zlib', dependencies: [], dependents: ['a', 'm'], dependentsTotal: 2 });
+      assert.equal(await backend.reader.describe('missing', 1_000), undefined);
       await run(backend, 'REMOVE|a|');
-      assert.deepEqual((await backend.describe('zlib'))?.dependents, ['m']);
+      assert.deepEqual((await backend.reader.describe('zlib', 1_000))?.dependents, ['m']);
     });
 
     test('lists names in code-point order, by prefix, after a cursor, up to a limit', async (t) => {
       const backend = await fresh(t);
       await run(backend, 'INDEX|lib-b|', 'INDEX|Zeta|', 'INDEX|lib-a|', 'INDEX|lib-c|', 'INDEX|other|', 'INDEX|lib-d|');
-      assert.deepEqual(await backend.list({ prefix: '', after: '', limit: 100 }), ['Zeta', 'lib-a', 'lib-b', 'lib-c', 'lib-d', 'other']);
-      assert.deepEqual(await backend.list({ prefix: 'lib-', after: '', limit: 2 }), ['lib-a', 'lib-b']);
-      assert.deepEqual(await backend.list({ prefix: 'lib-', after: 'lib-b', limit: 2 }), ['lib-c', 'lib-d']);
-      assert.deepEqual(await backend.list({ prefix: 'lib-', after: 'lib-d', limit: 2 }), []);
-      assert.deepEqual(await backend.list({ prefix: 'none', after: '', limit: 10 }), []);
+      assert.deepEqual(await backend.reader.list({ prefix: '', after: '', limit: 100 }), ['Zeta', 'lib-a', 'lib-b', 'lib-c', 'lib-d', 'other']);
+      assert.deepEqual(await backend.reader.list({ prefix: 'lib-', after: '', limit: 2 }), ['lib-a', 'lib-b']);
+      assert.deepEqual(await backend.reader.list({ prefix: 'lib-', after: 'lib-b', limit: 2 }), ['lib-c', 'lib-d']);
+      assert.deepEqual(await backend.reader.list({ prefix: 'lib-', after: 'lib-d', limit: 2 }), []);
+      assert.deepEqual(await backend.reader.list({ prefix: 'none', after: '', limit: 10 }), []);
       await run(backend, 'REMOVE|lib-b|');
-      assert.deepEqual(await backend.list({ prefix: 'lib-', after: '', limit: 10 }), ['lib-a', 'lib-c', 'lib-d']);
+      assert.deepEqual(await backend.reader.list({ prefix: 'lib-', after: '', limit: 10 }), ['lib-a', 'lib-c', 'lib-d']);
     });
 
     test('pages through names indexed in no particular order, each page holding the next smallest', async (t) => {
@@ -121,15 +121,15 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       const expected = numbers.filter((n) => Number(n) % 3 !== 0).map((n) => `lib-${n}`).sort();
       const pages: string[][] = [];
       for (let after = ''; ; ) {
-        const page = await backend.list({ prefix: 'lib-', after, limit: 7 });
+        const page = await backend.reader.list({ prefix: 'lib-', after, limit: 7 });
         if (page.length === 0) break;
         pages.push(page);
         after = page.at(-1) as string;
       }
       assert.deepEqual(pages.flat(), expected);
       assert.ok(pages.slice(0, -1).every((page) => page.length === 7));
-      assert.deepEqual(await backend.list({ prefix: '', after: 'lib-150', limit: 3 }), ['lib-151', 'lib-152', 'lib-154']);
-      assert.deepEqual(await backend.list({ prefix: 'other-29', after: '', limit: 500 }), ['other-291', 'other-294', 'other-297']);
+      assert.deepEqual(await backend.reader.list({ prefix: '', after: 'lib-150', limit: 3 }), ['lib-151', 'lib-152', 'lib-154']);
+      assert.deepEqual(await backend.reader.list({ prefix: 'other-29', after: '', limit: 500 }), ['other-291', 'other-294', 'other-297']);
     });
 
     test('counts packages and dependency edges as they change', async (t) => {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import { IndexServer, type ServerOptions } from '../../src/server/server.js';
-import type { Backend, IndexCounts, ListOptions, PackageView } from '../../src/store/backend.js';
+import type { Backend, IndexCounts } from '../../src/store/backend.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
 
 export interface TestServer {
@@ -207,6 +207,8 @@ export function isConnectionRefused(port: number): Promise<boolean> {
 export class GatedBackend implements Backend {
   readonly description = 'gated in-memory (tests only)';
   readonly inner = new MemoryBackend();
+  readonly reader = this.inner.reader;
+  readonly changes = this.inner.changes;
   #held: Array<() => void> = [];
   #batches = 0;
   #onBatch: Array<() => void> = [];
@@ -259,14 +261,6 @@ export class GatedBackend implements Backend {
 
   isAvailable(): boolean {
     return true;
-  }
-
-  describe(name: string): Promise<PackageView | undefined> {
-    return this.inner.describe(name);
-  }
-
-  list(options: ListOptions): Promise<string[]> {
-    return this.inner.list(options);
   }
 
   counts(): Promise<IndexCounts> {

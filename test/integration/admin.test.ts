@@ -79,8 +79,8 @@ test('the read API describes a package with its dependencies and dependents', as
   await client.exchange('INDEX|openssl|', 'INDEX|curl|openssl', 'INDEX|@scope/tool|curl,openssl');
   const response = await indexer.get('/v1/packages/openssl');
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { name: 'openssl', dependencies: [], dependents: ['@scope/tool', 'curl'] });
-  assert.deepEqual(await (await indexer.get('/v1/packages/@scope/tool')).json(), { name: '@scope/tool', dependencies: ['curl', 'openssl'], dependents: [] });
+  assert.deepEqual(await response.json(), { name: 'openssl', dependencies: [], dependents: ['@scope/tool', 'curl'], dependentsTotal: 2, truncated: false });
+  assert.deepEqual(await (await indexer.get('/v1/packages/@scope/tool')).json(), { name: '@scope/tool', dependencies: ['curl', 'openssl'], dependents: [], dependentsTotal: 0, truncated: false });
   assert.equal((await indexer.get('/v1/packages/absent')).status, 404);
   const bad = await indexer.get('/v1/packages/a%3Db');
   assert.equal(bad.status, 400);

@@ -106,9 +106,9 @@ async function verifyStore(dataDir: string, ledger: Ledger): Promise<{ present: 
   await backend.open();
   let present = 0;
   try {
-    for (const name of BASE) assert.deepEqual((await backend.describe(name))?.dependencies, [], name);
+    for (const name of BASE) assert.deepEqual((await backend.reader.describe(name, 1_000))?.dependencies, [], name);
     for (const name of ledger.names) {
-      const view = await backend.describe(name);
+      const view = await backend.reader.describe(name, 1_000);
       const actual: State = view === undefined ? null : view.dependencies;
       assert.ok(
         ledger.allowed(name).some((state) => JSON.stringify(state) === JSON.stringify(actual)),

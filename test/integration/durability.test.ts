@@ -35,8 +35,8 @@ async function openedAt(t: TestContext, dataDir: string, options: Parameters<typ
 /** Every package with its sorted dependencies, as the backend answers. */
 async function contents(backend: SqliteBackend): Promise<Record<string, string[]>> {
   const result: Record<string, string[]> = {};
-  for (const name of await backend.list({ prefix: '', after: '', limit: 1_000_000 })) {
-    result[name] = (await backend.describe(name))?.dependencies.slice() ?? [];
+  for (const name of await backend.reader.list({ prefix: '', after: '', limit: 1_000_000 })) {
+    result[name] = (await backend.reader.describe(name, 1_000))?.dependencies.slice() ?? [];
   }
   return result;
 }
@@ -318,7 +318,7 @@ describe('graceful shutdown', () => {
     assert.ok(replies.every((reply) => reply === 'OK'));
     const backend = await openedAt(t, dataDir);
     assert.equal((await backend.counts()).packages, replies.length);
-    assert.equal((await backend.describe(`p${replies.length - 1}`))?.name, `p${replies.length - 1}`);
+    assert.equal((await backend.reader.describe(`p${replies.length - 1}`, 1))?.name, `p${replies.length - 1}`);
     t.diagnostic(`${replies.length} of ${lines.length} lines were read before SIGTERM; all of them were answered and stored`);
   });
 });

@@ -30,7 +30,7 @@ test('re-indexing replaces the dependency list, freeing dependencies that were d
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
   assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|b|', 'INDEX|c|', 'INDEX|app|a,b', 'REMOVE|a|', 'INDEX|app|b,c', 'REMOVE|a|', 'REMOVE|b|', 'INDEX|app|', 'REMOVE|b|', 'REMOVE|c|'), ['OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'OK']);
-  assert.deepEqual(await backend.describe('app'), { name: 'app', dependencies: [], dependents: [] });
+  assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: [], dependents: [] });
   assert.deepEqual(await backend.counts(), { packages: 1, dependencies: 0 });
 });
 
@@ -38,8 +38,8 @@ test('a failed INDEX changes nothing, not even the dependencies that exist', asy
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
   assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|app|a', 'INDEX|app|a,missing', 'INDEX|new|a,missing', 'QUERY|new|'), ['OK', 'OK', 'FAIL', 'FAIL', 'FAIL']);
-  assert.deepEqual(await backend.describe('app'), { name: 'app', dependencies: ['a'], dependents: [] });
-  assert.deepEqual(await backend.describe('a'), { name: 'a', dependencies: [], dependents: ['app'] });
+  assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: ['a'], dependents: [] });
+  assert.deepEqual(await backend.reader.describe('a', 1_000), { name: 'a', dependencies: [], dependents: ['app'] });
 });
 
 test('the read API lists names in code-point order, by prefix and after a cursor', async (t) => {
@@ -47,11 +47,11 @@ test('the read API lists names in code-point order, by prefix and after a cursor
   const client = await RawClient.connect(t, port);
   const names = ['b', 'B', 'a_b', 'a-b', 'a.b', 'ab', 'a~', 'a', 'Z', '~'];
   assert.deepEqual(await client.exchange(...names.map((name) => `INDEX|${name}|`)), names.map(() => 'OK'));
-  assert.deepEqual(await backend.list({ prefix: '', after: '', limit: 100 }), [...names].sort());
-  assert.deepEqual(await backend.list({ prefix: 'a', after: '', limit: 100 }), ['a', 'a-b', 'a.b', 'a_b', 'ab', 'a~']);
-  assert.deepEqual(await backend.list({ prefix: 'a', after: 'a.b', limit: 2 }), ['a_b', 'ab']);
-  assert.deepEqual(await backend.list({ prefix: 'zz', after: '', limit: 10 }), []);
-  assert.equal(await backend.describe('nope'), undefined);
+  assert.deepEqual(await backend.reader.list({ prefix: '', after: '', limit: 100 }), [...names].sort());
+  assert.deepEqual(await backend.reader.list({ prefix: 'a', after: '', limit: 100 }), ['a', 'a-b', 'a.b', 'a_b', 'ab', 'a~']);
+  assert.deepEqual(await backend.reader.list({ prefix: 'a', after: 'a.b', limit: 2 }), ['a_b', 'ab']);
+  assert.deepEqual(await backend.reader.list({ prefix: 'zz', after: '', limit: 10 }), []);
+  assert.equal(await backend.reader.describe('nope', 1_000), undefined);
 });
 
 test('the database itself refuses rows that break the invariants, whoever writes them', async () => {
