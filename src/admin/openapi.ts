@@ -28,9 +28,9 @@ const depth = {
   schema: { oneOf: [{ type: 'integer', minimum: 1, maximum: LIMITS.depth }, { const: 'all' }], default: 'all' },
 };
 
-const ERROR = object({ error: { type: 'string' } }, ['error']);
 const badRequest = json('a parameter breaks its rules; `parameter` names it', object({ error: { const: 'bad-request' }, parameter: { type: 'string' }, message: { type: 'string' } }));
-const notFound = json('the package is not indexed', object({ error: { const: 'not-found' }, name: NAME, message: { type: 'string' } }));
+const NOT_FOUND = object({ error: { const: 'not-found' }, name: NAME, message: { type: 'string' } });
+const notFound = json('the package is not indexed', NOT_FOUND);
 const CLOSURE = object({
   name: NAME,
   total: COUNT,
@@ -130,7 +130,9 @@ export const OPENAPI = {
         responses: {
           200: json('the chain, from first and to last', object({ from: NAME, to: NAME, path: NAMES })),
           400: badRequest,
-          404: json('a package is not indexed (`not-found`), or no chain leads from one to the other (`no-path`)', ERROR),
+          404: json('a package is not indexed (`not-found`), or no chain leads from one to the other (`no-path`)', {
+            oneOf: [NOT_FOUND, object({ error: { const: 'no-path' }, from: NAME, to: NAME, message: { type: 'string' } })],
+          }),
         },
       },
     },
