@@ -1,8 +1,12 @@
 import { MemoryBackend } from '../../src/store/memory-backend.js';
 import { runBackendContract } from './backend-contract.js';
+import { runReaderContract } from './reader-contract.js';
 
-runBackendContract('memory', async () => {
+const make = async () => {
   const backend = new MemoryBackend();
   await backend.open();
   return { backend, cleanup: () => backend.close() };
-});
+};
+
+runBackendContract('memory', make);
+runReaderContract('memory', make);

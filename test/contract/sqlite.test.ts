@@ -5,8 +5,9 @@ import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { SqliteBackend } from '../../src/store/sqlite-backend.js';
 import { runBackendContract } from './backend-contract.js';
+import { runReaderContract } from './reader-contract.js';
 
-runBackendContract('sqlite', async () => {
+const make = async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-contract-'));
   const backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
   await backend.open();
@@ -17,4 +18,7 @@ runBackendContract('sqlite', async () => {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-});
+};
+
+runBackendContract('sqlite', make);
+runReaderContract('sqlite', make);

@@ -8,30 +8,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { closureOf, cyclesOf, installOrderOf, shortestPath, summaryOf, type Direction } from '../../src/graph/graph-questions.js';
 import { PackageGraph } from '../../src/graph/package-graph.js';
-
-const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
-
-type Step = { kind: 'INDEX'; name: string; deps: string[] } | { kind: 'REMOVE'; name: string };
-
-const name = fc.constantFrom(...NAMES);
-const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('INDEX' as const), name, deps: fc.uniqueArray(name, { maxLength: 4 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('REMOVE' as const), name }) },
-);
-
-/** The index as a map of dependency lists, kept by the protocol's rules. */
-function oracleOf(steps: readonly Step[]): Map<string, string[]> {
-  const index = new Map<string, string[]>();
-  for (const s of steps) {
-    if (s.kind === 'INDEX') {
-      const deps = s.deps.filter((dep) => dep !== s.name);
-      if (deps.every((dep) => index.has(dep))) index.set(s.name, deps);
-    } else if (![...index.values()].some((deps) => deps.includes(s.name))) {
-      index.delete(s.name);
-    }
-  }
-  return index;
-}
+import { distances, history, name, neighboursIn, oracleOf, type Step } from '../helpers/graph-oracle.js';
 
 function graphOf(steps: readonly Step[]): PackageGraph {
   const graph = new PackageGraph({ trackDependents: true });
@@ -41,36 +18,6 @@ function graphOf(steps: readonly Step[]): PackageGraph {
   }
   return graph;
 }
-
-function neighboursIn(index: Map<string, string[]>, direction: Direction, of: string): string[] {
-  if (direction === 'dependencies') return index.get(of) ?? [];
-  return [...index].filter(([, deps]) => deps.includes(of)).map(([dependent]) => dependent);
-}
-
-/** Shortest distances from `start`, itself left out. */
-function distances(index: Map<string, string[]>, direction: Direction, start: string): Map<string, number> {
-  const found = new Map<string, number>([[start, 0]]);
-  const queue = [start];
-  for (let head = 0; head < queue.length; head++) {
-    const at = queue[head] as string;
-    for (const next of neighboursIn(index, direction, at)) {
-      if (found.has(next)) continue;
-      found.set(next, (found.get(at) as number) + 1);
-      queue.push(next);
-    }
-  }
-  found.delete(start);
-  return found;
-}
-
-/**
- * Every name indexed once in order with dependencies among the earlier ones (so most INDEX lines
- * succeed and the graph gets deep), then a random tail that re-indexes (closing cycles) and removes.
- */
-const growth: fc.Arbitrary<Step[]> = fc.tuple(...NAMES.map((_, k) => fc.subarray(NAMES.slice(0, k), { maxLength: Math.min(3, k) }))).map((lists) =>
-  lists.map((deps, k) => ({ kind: 'INDEX' as const, name: NAMES[k] as string, deps })),
-);
-const history = fc.tuple(growth, fc.array(step, { maxLength: 20 })).map(([first, tail]) => [...first, ...tail]);
 
 describe('graph questions agree with a breadth-first oracle', () => {
   test('closures either way: every package with its shortest distance, cut at the depth and limit asked', () => {
