@@ -18,6 +18,33 @@ export class DependentLists {
   #poolEnd = 0;
   #live = 0;
 
+  /**
+   * Lists built in one pass, each exactly as long as `counts` says: a bulk load costs O(ids +
+   * edges) and no relocation. `forEachEdge` must call back once per (target, dependent) edge.
+   */
+  static fromEdges(counts: Int32Array, forEachEdge: (add: (target: number, dependent: number) => void) => void): DependentLists {
+    const lists = new DependentLists();
+    const slots = Math.max(MIN_ID_SLOTS, counts.length);
+    lists.#starts = new Int32Array(slots);
+    lists.#lengths = new Int32Array(slots);
+    lists.#capacities = new Int32Array(slots);
+    let end = 0;
+    for (let id = 0; id < counts.length; id++) {
+      lists.#starts[id] = end;
+      lists.#capacities[id] = counts[id] as number;
+      end += counts[id] as number;
+    }
+    lists.#pool = new Int32Array(Math.max(MIN_POOL_SLOTS, end + (end >> 3)));
+    lists.#poolEnd = end;
+    forEachEdge((target, dependent) => {
+      const length = lists.#lengths[target] as number;
+      lists.#pool[(lists.#starts[target] as number) + length] = dependent;
+      lists.#lengths[target] = length + 1;
+    });
+    lists.#live = end;
+    return lists;
+  }
+
   /** How many ids list `target` (0 for an id never seen). */
   countOf(target: number): number {
     return target < this.#lengths.length ? (this.#lengths[target] as number) : 0;

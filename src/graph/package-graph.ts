@@ -183,12 +183,20 @@ export class PackageGraph {
     let edges = 0;
     for (let id = 1; id < names.length; id++) edges += names[id] === '' ? 0 : (state.lengths[id] as number);
     this.reserve(names.length - 1, edges);
+    // dependents are listed in one pass at the end, not one append at a time
+    const tracking = this.#dependents !== undefined;
+    this.#dependents = undefined;
     const kept: string[] = [];
     for (let id = 1; id < names.length; id++) {
       const name = names[id] as string;
       if (name === '') continue;
       this.put(id, name, state.pool, state.starts[id] as number, state.lengths[id] as number);
       kept.push(name);
+    }
+    if (tracking) {
+      this.#dependents = DependentLists.fromEdges(this.#dependentCounts, (add) => {
+        for (let id = 1; id < this.#nextId; id++) this.forEachDependencyId(id, (dependency) => add(dependency, id));
+      });
     }
     return kept;
   }

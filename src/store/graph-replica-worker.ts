@@ -4,6 +4,8 @@
  * answering questions between changes. Messages are handled one at a time, in the order they were
  * posted, so an answer always reflects exactly the changes committed before the question was asked.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { closureOf, compareNames, cyclesOf, installOrderOf, shortestPath, summaryOf } from '../graph/graph-questions.js';
 import { PackageGraph } from '../graph/package-graph.js';
@@ -13,6 +15,10 @@ import type { PackageView } from './index-reader.js';
 
 const port = parentPort;
 if (port === null) throw new Error('graph-replica-worker runs as a worker thread only');
+yieldToTheProtocol();
+
+/** 10 of 19: the protocol's thread (0) gets the CPU first whenever both want it. */
+const READ_SIDE_NICENESS = 10;
 
 let graph = new PackageGraph({ trackDependents: true });
 const sorted = new SortedNames();
@@ -76,4 +82,18 @@ function describe(name: string, limit: number): PackageView | undefined {
     dependents: dependents?.packages.map((entry) => entry.name) ?? [],
     dependentsTotal: graph.dependentCountAt(id),
   };
+}
+
+/**
+ * On a machine with few cores, a long question competes with the protocol's thread for the CPU.
+ * Linux schedules threads one by one, so this thread lowers its own priority (raising the nice
+ * value needs no privilege); elsewhere, or if /proc is not there, it keeps the default.
+ */
+function yieldToTheProtocol(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isSafeInteger(threadId) && threadId > 0) setPriority(threadId, READ_SIDE_NICENESS);
+  } catch {
+    // not Linux, or no /proc: the read side runs at the default priority
+  }
 }
