@@ -44,6 +44,8 @@ export async function startIndexer(config: Config, logger: Logger, makeBackend: 
     throw error;
   }
   ready = true;
+  // the read side's copy of the graph is made now, not at the first question someone asks
+  if (admin !== undefined) backend.reader.warm();
   const stop = async (): Promise<void> => {
     ready = false;
     await server.close(config.shutdownTimeoutMs);

@@ -72,6 +72,10 @@ export class GraphReplica implements IndexReader {
     this.#worker = worker;
   }
 
+  warm(): void {
+    this.start();
+  }
+
   describe(name: string, limit: number): Promise<PackageView | undefined> {
     return this.#ask({ kind: 'describe', name, limit }) as Promise<PackageView | undefined>;
   }

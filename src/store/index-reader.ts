@@ -39,6 +39,8 @@ export interface IndexReader {
   path(from: string, to: string): Promise<string[] | undefined>;
   cycles(limit: number): Promise<Cycles>;
   summary(top: number, sample: number): Promise<GraphSummary>;
+  /** Gets ready now rather than at the first question (the graph stores copy the graph to their worker). */
+  warm(): void;
   /** Releases what the reader holds (a worker, connections). */
   close(): Promise<void>;
 }

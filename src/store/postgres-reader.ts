@@ -54,6 +54,9 @@ export class PostgresReader implements IndexReader {
     return notYet();
   }
 
+  /** Nothing to prepare: every question is a query. */
+  warm(): void {}
+
   async close(): Promise<void> {}
 }
 
