@@ -26,6 +26,8 @@ export interface ServeChild {
   /** The JSON log lines printed so far. */
   readonly logs: ReadonlyArray<Record<string, unknown>>;
   readonly finished: Promise<Finished>;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -33,6 +35,8 @@ export interface ServeOptions {
   /** Run as the unprivileged user `nobody` when the tests run as root (root ignores file modes). */
   readonly unprivileged?: boolean;
   readonly timeoutMs?: number;
+  /** The child logs elsewhere than stdout (syslog): find its listening port in /proc instead (Linux). */
+  readonly logsElsewhere?: boolean;
 }
 
 /** True when the tests run as root, so a child must drop to `nobody` to be denied anything. */
@@ -55,7 +59,7 @@ function makeWritable(dir: string): void {
   }
 }
 
-function launch(t: TestContext, args: readonly string[], options: ServeOptions): { child: ChildProcess; finished: Promise<Finished> } {
+function launch(t: TestContext, args: readonly string[], options: ServeOptions): { child: ChildProcess; finished: Promise<Finished>; stderr: () => string } {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('PACKAGE_INDEXER_')) env[key] = value;
@@ -77,16 +81,24 @@ function launch(t: TestContext, args: readonly string[], options: ServeOptions):
   const finished = new Promise<Finished>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, finished };
+  return { child, finished, stderr: () => stderr };
 }
 
 /** Starts `serve` and resolves once it listens; rejects with its output if it exits or stalls first. */
 export async function startServe(t: TestContext, args: readonly string[], options: ServeOptions = {}): Promise<ServeChild> {
-  const { child, finished } = launch(t, args, options);
+  const { child, finished, stderr } = launch(t, args, options);
   const logs: Array<Record<string, unknown>> = [];
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('serve did not listen in time')), options.timeoutMs ?? 15_000);
+    const poll = options.logsElsewhere === true ? setInterval(() => {
+      const listening = listeningPortOf(child.pid as number);
+      if (listening === undefined) return;
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve(listening);
+    }, 20) : undefined;
     void finished.then((result) => {
+      clearInterval(poll);
       clearTimeout(timer);
       reject(new Error(`serve exited with code ${String(result.code)} before listening: ${result.stderr}`));
     });
@@ -106,7 +118,7 @@ export async function startServe(t: TestContext, args: readonly string[], option
       }
     });
   });
-  return { pid: child.pid as number, port, logs, finished, kill: (signal) => child.kill(signal) };
+  return { pid: child.pid as number, port, logs, finished, stderr, kill: (signal) => child.kill(signal) };
 }
 
 /** Runs `serve` expecting it to refuse to start; resolves with how it exited. */
@@ -123,6 +135,38 @@ export async function serveUntilExit(t: TestContext, args: readonly string[], op
     return await Promise.race([finished, stalled]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+const TCP_LISTEN = '0A';
+
+/**
+ * The port of the one IPv4 TCP socket a process listens on, from /proc: its socket inodes among
+ * its file descriptors, matched with the listening sockets of its network namespace.
+ */
+export function listeningPortOf(pid: number): number | undefined {
+  let inodes: Set<string>;
+  let table: string;
+  try {
+    inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => /^socket:\[(\d+)\]$/.exec(readLinkOrEmpty(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''));
+    table = fs.readFileSync(`/proc/${pid}/net/tcp`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of table.split('\n').slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    const fields = line.trim().split(/\s+/);
+    const [, local = '', , state, , , , , , inode = ''] = fields;
+    if (state === TCP_LISTEN && inodes.has(inode)) return Number.parseInt(local.split(':')[1] ?? '', 16);
+  }
+  return undefined;
+}
+
+function readLinkOrEmpty(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '';
   }
 }
 
