@@ -84,14 +84,24 @@ function decodeName(raw: string): string {
   return name;
 }
 
+/**
+ * A numeric parameter: plain decimal digits only, so that `1e3`, `0x10`, ` 5` (a `+` in a query
+ * string decodes to a space) and `5.0` are refused rather than read as numbers.
+ */
+function wholeNumber(params: URLSearchParams, parameter: string, min: number, max: number, fallback: number): number {
+  const raw = params.get(parameter);
+  if (raw === null) return fallback;
+  const value = /^[0-9]{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new BadRequest(parameter, `the ${parameter} is a whole number from ${min} to ${max}, in decimal digits`);
+  return value;
+}
+
 async function listPage(backend: Backend, params: URLSearchParams): Promise<{ packages: string[]; nextCursor: string | null }> {
   const prefix = params.get('prefix') ?? '';
   if (!VALID_PREFIX.test(prefix)) throw new BadRequest('prefix', 'a prefix is up to 255 characters from A-Z a-z 0-9 . _ + @ / : ~ -');
   const cursor = params.get('cursor') ?? '';
   if (cursor !== '' && !isValidPackageName(cursor)) throw new BadRequest('cursor', 'the cursor is the last name of the previous page');
-  const rawLimit = params.get('limit');
-  const limit = rawLimit === null ? DEFAULT_PAGE_SIZE : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new BadRequest('limit', `the limit is a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  const limit = wholeNumber(params, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
   const names = await backend.list({ prefix, after: cursor, limit: limit + 1 });
   const packages = names.slice(0, limit);
   return { packages, nextCursor: names.length > limit ? (packages.at(-1) ?? null) : null };
