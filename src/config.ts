@@ -47,6 +47,8 @@ export interface Config {
   adminPort: number | null;
   /** Interface of the admin HTTP listener. @default '127.0.0.1' */
   adminHost: string;
+  /** Admin connections held at once; a new one closes the oldest idle one, or is refused. @default 100 */
+  adminConnectionLimit: number;
   /** A postgres:// URL selects the PostgreSQL backend instead of the embedded store. @default undefined */
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. @default 10 */
@@ -70,6 +72,7 @@ export const DEFAULTS: Readonly<Config> = {
   fsync: 'normal',
   adminPort: 8081,
   adminHost: '127.0.0.1',
+  adminConnectionLimit: 100,
   databaseUrl: undefined,
   poolSize: 10,
 };
@@ -162,6 +165,7 @@ export const SETTINGS = [
   setting('fsync', 'fsync', 'FSYNC', oneOf<FsyncMode>(['always', 'normal'])),
   setting('adminPort', 'admin-port', 'ADMIN_PORT', optionalPort),
   setting('adminHost', 'admin-host', 'ADMIN_HOST', nonEmptyText),
+  setting('adminConnectionLimit', 'admin-connection-limit', 'ADMIN_CONNECTION_LIMIT', integer(1, 100_000)),
   setting('databaseUrl', 'database-url', 'DATABASE_URL', databaseUrl),
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000)),
 ] as const;

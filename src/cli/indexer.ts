@@ -31,7 +31,7 @@ export async function startIndexer(config: Config, logger: Logger, makeBackend: 
   const server = new IndexServer({ ...config, backend, metrics, logger });
   const admin = config.adminPort === null
     ? undefined
-    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections });
+    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections, connectionLimit: config.adminConnectionLimit });
   // the admin port comes up first, so /healthz answers and /readyz says 503 while the store loads
   const adminAddress = await admin?.listen(config.adminPort ?? 0, config.adminHost);
   let address: AddressInfo;

@@ -40,6 +40,7 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['fsync', ['never', 'Always']],
   ['admin-port', ['on', '70000', '-1']],
   ['admin-host', ['']],
+  ['admin-connection-limit', ['0', '100001', '1e2', 'few']],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
   ['pool-size', ['0', '1001', 'big']],
 ];
