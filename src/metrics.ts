@@ -32,6 +32,7 @@ export interface Metrics {
   readonly connectionsAccepted: CounterLike;
   readonly connectionsRefused: CounterLike;
   readonly connectionErrors: CounterLike;
+  readonly acceptFailures: CounterLike;
   readonly receivedBytes: CounterLike;
   readonly sentBytes: CounterLike;
   readonly commitDuration: HistogramLike;
@@ -56,6 +57,7 @@ export function disabledMetrics(): Metrics {
     connectionsAccepted: NOOP,
     connectionsRefused: NOOP,
     connectionErrors: NOOP,
+    acceptFailures: NOOP,
     receivedBytes: NOOP,
     sentBytes: NOOP,
     commitDuration: NOOP,
@@ -94,6 +96,7 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     connectionsAccepted: new Counter({ name: 'package_indexer_connections_accepted_total', help: 'Connections accepted.', registers }),
     connectionsRefused: new Counter({ name: 'package_indexer_connections_refused_total', help: 'Connections closed at once because the wait queue was full.', registers }),
     connectionErrors: new Counter({ name: 'package_indexer_connection_errors_total', help: 'Connections ended by a socket error or a peer that stopped reading.', registers }),
+    acceptFailures: new Counter({ name: 'package_indexer_accept_failures_total', help: 'Failed accepts Node reported, plus once-a-second checks that found no file descriptor free (new connections are then closed unanswered).', registers }),
     receivedBytes: talliedCounter(registry, 'package_indexer_received_bytes_total', 'Bytes read from clients.'),
     sentBytes: talliedCounter(registry, 'package_indexer_sent_bytes_total', 'Bytes written to clients.'),
     commitDuration: new Histogram({

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { AcceptWatch } from './accept-watch.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 export interface ServerOptions extends ConnectionOptions {
@@ -21,6 +22,7 @@ export class IndexServer {
   #waiting: Duplex[] = [];
   #nextId = 1;
   #listener: net.Server | undefined;
+  #acceptWatch: AcceptWatch | undefined;
   #closing = false;
 
   constructor(options: ServerOptions) {
@@ -64,9 +66,12 @@ export class IndexServer {
         resolve();
       });
     });
-    // after listening, an error is a failed accept (out of file descriptors, say): the listener
-    // goes on accepting, so log it rather than let it end the process
-    listener.on('error', (error) => this.#options.logger.error({ err: error }, 'accepting a connection failed'));
+    // after listening, an error is a failed accept: the listener goes on accepting, so it is
+    // logged (once per burst) rather than allowed to end the process
+    const acceptWatch = new AcceptWatch({ logger: this.#options.logger, failures: this.#options.metrics.acceptFailures });
+    this.#acceptWatch = acceptWatch;
+    listener.on('error', (error) => acceptWatch.failed(error));
+    acceptWatch.start();
     return listener.address() as AddressInfo;
   }
 
@@ -94,6 +99,7 @@ export class IndexServer {
     }
     clearTimeout(timer);
     await listenerClosed;
+    this.#acceptWatch?.stop();
   }
 
   #admit(socket: Duplex): void {
