@@ -37,6 +37,8 @@ export interface ServeOptions {
   readonly timeoutMs?: number;
   /** The child logs elsewhere than stdout (syslog): find its listening port in /proc instead (Linux). */
   readonly logsElsewhere?: boolean;
+  /** Lowers the child's limit on open files (`ulimit -n` in a shell that then runs it). */
+  readonly openFilesLimit?: number;
 }
 
 /** True when the tests run as root, so a child must drop to `nobody` to be denied anything. */
@@ -65,7 +67,12 @@ function launch(t: TestContext, args: readonly string[], options: ServeOptions):
     if (!key.startsWith('PACKAGE_INDEXER_')) env[key] = value;
   }
   const identity = options.unprivileged === true && RUNNING_AS_ROOT ? { uid: 65534, gid: 65534 } : {};
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--admin-port', 'off', ...args], {
+  const command = [process.execPath, MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--admin-port', 'off', ...args];
+  // sh -c 'ulimit -n "$0" && exec "$@"' LIMIT node ...: exec keeps the pid, so kill reaches node
+  const [file, ...argv] = options.openFilesLimit === undefined
+    ? command
+    : ['/bin/sh', '-c', 'ulimit -n "$0" && exec "$@"', String(options.openFilesLimit), ...command];
+  const child = spawn(file as string, argv, {
     env,
     cwd: os.tmpdir(),
     stdio: ['ignore', 'pipe', 'pipe'],
