@@ -9,7 +9,7 @@ import { Random } from '../dataset/random.js';
 import { connectMany, type Endpoint } from './connect-many.js';
 import type { ProtocolClient, ReplyWaiter } from './protocol-client.js';
 import type { Reply } from '../protocol/types.js';
-import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
+import { createLatencyHistogram, recordLatency, summarizeLatency, type LatencySummary } from './latency-histogram.js';
 import type { Workload, WorkloadStream } from './workload.js';
 
 export interface LoadOptions {
@@ -40,7 +40,7 @@ export interface LoadResult {
 }
 
 class Recorder {
-  readonly histogram = new LatencyHistogram();
+  readonly histogram = createLatencyHistogram();
   readonly replies = { OK: 0, FAIL: 0, ERROR: 0 };
   recording = false;
   stopping = false;
@@ -49,7 +49,7 @@ class Recorder {
   record(reply: Reply, sentAt: number, now: number): void {
     if (!this.recording) return;
     this.replies[reply]++;
-    this.histogram.record((now - sentAt) * 1000);
+    recordLatency(this.histogram, now - sentAt);
   }
 }
 
@@ -158,7 +158,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       requests,
       durationMs: measuredMs,
       requestsPerSecond: requests / (measuredMs / 1000),
-      latency: recorder.histogram.summary(),
+      latency: summarizeLatency(recorder.histogram),
       replies: { ...recorder.replies },
       connectionErrors: recorder.connectionErrors,
       serverCpuUsPerRequest: cpuMs === undefined || requests === 0 ? undefined : (cpuMs * 1000) / requests,
