@@ -77,7 +77,9 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     counterName: 'package_indexer_commands_total',
     counterHelp: 'Commands answered, by command and reply.',
     histogramName: 'package_indexer_command_duration_seconds',
-    histogramHelp: 'Time from reading a command to writing its reply, including the store commit.',
+    // timed in Connection (#dispatch to #reply): each command gets its batch's time, which starts
+    // when the batch goes to the backend, not when its bytes were read
+    histogramHelp: 'Time from handing a command\'s batch to the backend to its replies, store commit included; not the wait behind an earlier batch, nor the socket write.',
     bucketsSeconds: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
   });
   const countProtocolError = talliedLabelledCounter(registry, 'package_indexer_protocol_errors_total', 'Lines answered ERROR, by reason.', 'reason', PROTOCOL_ERROR_REASONS);
