@@ -11,6 +11,7 @@ import type { ProtocolClient, ReplyWaiter } from './protocol-client.js';
 import type { Reply } from '../protocol/types.js';
 import { createLatencyHistogram, recordLatency, summarizeLatency, type LatencySummary } from './latency-histogram.js';
 import type { Workload, WorkloadStream } from './workload.js';
+import { withTimeout } from '../with-timeout.js';
 
 export interface LoadOptions {
   readonly targets: readonly Endpoint[];
@@ -122,19 +123,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Longest wait for the requests in flight when the run ends, in ms. */
 const DRAIN_TIMEOUT_MS = 5_000;
 
-/** Waits for `promise`, or `ms` at most, leaving no timer behind to hold the process open. */
-async function awaitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { targets, workload, connections, pipeline, warmupMs, durationMs, seed } = options;
   const recorder = new Recorder();
@@ -152,7 +140,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const measuredMs = performance.now() - startedAt;
     const cpuMs = cpuAtStart === undefined ? undefined : (options.serverCpuMs?.() ?? cpuAtStart) - cpuAtStart;
     recorder.stopping = true;
-    await awaitAtMost(Promise.all(loops.map((loop) => loop.idle())), DRAIN_TIMEOUT_MS);
+    await withTimeout(Promise.all(loops.map((loop) => loop.idle())), DRAIN_TIMEOUT_MS);
     const requests = recorder.histogram.count;
     return {
       requests,

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { TIMED_OUT, withTimeout } from '../with-timeout.js';
 import { AcceptWatch } from './accept-watch.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
@@ -89,15 +90,10 @@ export class IndexServer {
     const connections = [...this.#active];
     for (const connection of connections) connection.shutdown();
     const allClosed = Promise.all(connections.map((connection) => connection.closed));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
+    if ((await withTimeout(allClosed, timeoutMs)) === TIMED_OUT) {
       this.#options.logger.warn({ open: this.#active.size }, 'shutdown timeout reached; closing remaining connections');
       for (const connection of this.#active) connection.destroy();
     }
-    clearTimeout(timer);
     await listenerClosed;
     this.#acceptWatch?.stop();
   }

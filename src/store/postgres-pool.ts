@@ -6,6 +6,7 @@
  */
 import postgres from 'postgres';
 import { QueryTimeoutError } from '../errors.js';
+import { TIMED_OUT, withTimeout } from '../with-timeout.js';
 
 export type Row = Record<string, unknown>;
 export type Query = (text: string, values?: readonly unknown[]) => Promise<Row[]>;
@@ -47,12 +48,10 @@ export function withSessionOptions(url: string): { url: string; options: string 
 }
 
 /** Rejects with an error that has no SQLSTATE (so: the database is unreachable) after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueryTimeoutError(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+async function rejectAfter<T>(promise: Promise<T>, ms: number): Promise<T> {
+  const result = await withTimeout(promise, ms);
+  if (result === TIMED_OUT) throw new QueryTimeoutError(ms);
+  return result;
 }
 
 /**
@@ -75,7 +74,7 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
   return {
     async query(_name, text, values) {
       const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await withTimeout(rows, options.queryTimeoutMs)) as unknown as Row[];
+      return (await rejectAfter(rows, options.queryTimeoutMs)) as unknown as Row[];
     },
     async transaction(work) {
       const run = async (tx: postgres.TransactionSql): Promise<unknown> =>

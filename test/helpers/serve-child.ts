@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { MAIN_SCRIPT, portOf } from '../../src/client/child-server.js';
+import { TIMED_OUT, withTimeout } from '../../src/with-timeout.js';
 
 /** The built executable, dist/src/cli/main.js. */
 export const MAIN = MAIN_SCRIPT;
@@ -131,18 +132,10 @@ export async function startServe(t: TestContext, args: readonly string[], option
 /** Runs `serve` expecting it to refuse to start; resolves with how it exited. */
 export async function serveUntilExit(t: TestContext, args: readonly string[], options: ServeOptions = {}): Promise<Finished> {
   const { child, finished } = launch(t, args, options);
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('serve did not exit in time'));
-    }, options.timeoutMs ?? 15_000);
-  });
-  try {
-    return await Promise.race([finished, stalled]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await withTimeout(finished, options.timeoutMs ?? 15_000);
+  if (result !== TIMED_OUT) return result;
+  child.kill('SIGKILL');
+  throw new Error('serve did not exit in time');
 }
 
 const TCP_LISTEN = '0A';

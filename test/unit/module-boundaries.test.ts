@@ -25,7 +25,7 @@ interface Rules {
   readonly typeOnly?: readonly string[];
 }
 
-const ROOT_FILES = ['config.ts', 'errors.ts', 'log.ts', 'metrics.ts', 'tallied-metrics.ts'];
+const ROOT_FILES = ['config.ts', 'errors.ts', 'log.ts', 'metrics.ts', 'tallied-metrics.ts', 'with-timeout.ts'];
 
 const ALLOWED: Record<string, Rules> = {
   protocol: { ours: ['protocol'], packages: [] },
@@ -38,12 +38,13 @@ const ALLOWED: Record<string, Rules> = {
   'pino-socket.d.ts': { ours: [], packages: [] },
   'metrics.ts': { ours: ['tallied-metrics.ts', 'protocol'], packages: ['prom-client'] },
   'tallied-metrics.ts': { ours: ['protocol'], packages: ['prom-client'] },
+  'with-timeout.ts': { ours: [], packages: [] },
   dataset: { ours: ['dataset', 'protocol', 'errors.ts'], packages: ['node:fs/promises'] },
-  store: { ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts'], packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', ANY_BUILTIN] },
+  store: { ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts', 'with-timeout.ts'], packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', ANY_BUILTIN] },
   // node:fs and node:os: the accept watch opens the null device to see whether descriptors are left
-  server: { ours: ['server', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts'], packages: ['node:net', 'node:stream', 'node:fs', 'node:os', 'pino'], typeOnly: ['store'] },
+  server: { ours: ['server', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'with-timeout.ts'], packages: ['node:net', 'node:stream', 'node:fs', 'node:os', 'pino'], typeOnly: ['store'] },
   admin: { ours: ['admin', 'protocol', 'metrics.ts', 'log.ts'], packages: ['node:http', 'node:net', 'pino', 'prom-client'], typeOnly: ['store'] },
-  client: { ours: ['client', 'protocol', 'dataset', 'errors.ts'], packages: [ANY_BUILTIN] },
+  client: { ours: ['client', 'protocol', 'dataset', 'errors.ts', 'with-timeout.ts'], packages: [ANY_BUILTIN] },
   cli: { ours: ['cli', 'client', 'dataset', 'protocol', 'graph', 'store', 'server', 'admin', ...ROOT_FILES], packages: [ANY_BUILTIN] },
   // tools for tests and benchmark scripts, left out of the production build
   dev: { ours: ['dev'], packages: ['pg', ANY_BUILTIN] },
