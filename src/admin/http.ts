@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
-import type { Backend } from '../store/backend.js';
+import type { Backend, IndexCounts } from '../store/backend.js';
 import { CommandRate } from './command-rate.js';
 import { AdminConnectionLimit } from './connection-limit.js';
 import { routeRequest, type AdminContext } from './routes.js';
@@ -90,15 +90,21 @@ export class AdminServer {
   }
 }
 
-/** Index size gauges, read from the backend at scrape time rather than tracked on the hot path. */
+/**
+ * Index size gauges, read from the backend at scrape time rather than tracked on the hot path.
+ * On PostgreSQL a read counts two tables, so both gauges share one: the registry starts every
+ * metric's collect() in one pass, and the second finds the first's read still in flight.
+ */
 function registerIndexGauges(metrics: Metrics, backend: Backend): void {
+  let reading: Promise<IndexCounts> | undefined;
+  const readCounts = (): Promise<IndexCounts> => (reading ??= backend.counts().finally(() => (reading = undefined)));
   const registers = [metrics.registry];
   new Gauge({
     name: 'package_indexer_packages',
     help: 'Indexed packages.',
     registers,
     async collect() {
-      this.set((await backend.counts()).packages);
+      this.set((await readCounts()).packages);
     },
   });
   new Gauge({
@@ -106,7 +112,7 @@ function registerIndexGauges(metrics: Metrics, backend: Backend): void {
     help: 'Dependency edges between indexed packages.',
     registers,
     async collect() {
-      this.set((await backend.counts()).dependencies);
+      this.set((await readCounts()).dependencies);
     },
   });
 }
