@@ -1,6 +1,6 @@
 /**
- * The protocol listener: admits connections up to the limit, parks the next ones unread in a
- * bounded wait queue, refuses the rest, and shuts down gracefully. It serves any Duplex, so tests
+ * The protocol listener: admits connections up to the limit, parks the next ones (paused, their
+ * lines not parsed) in a bounded wait queue, refuses the rest, and shuts down gracefully. It serves any Duplex, so tests
  * can drive it without a network; `listen` adds the TCP socket.
  */
 import net from 'node:net';
@@ -112,7 +112,9 @@ export class IndexServer {
   }
 
   #park(socket: Duplex): void {
-    // not reading a parked socket: the kernel's buffers and the peer's window hold its bytes
+    // pause() stops 'data', not reading: Node has already read up to 64 KiB of a parked socket into
+    // its buffer (one libuv read; past the stream's high-water mark it then stops reading; measured
+    // on Node 20), and the rest waits in the kernel's buffers and the peer's TCP window
     socket.pause();
     this.#waiting.push(socket);
     this.#options.metrics.connectionsWaiting.set(this.#waiting.length);
