@@ -12,7 +12,10 @@ export type Row = Record<string, unknown>;
 export type Query = (text: string, values?: readonly unknown[]) => Promise<Row[]>;
 
 export interface SqlPool {
-  /** Runs one statement on any pooled connection, prepared there once under `name`. */
+  /**
+   * Runs one statement on any pooled connection, as a prepared statement there. `name` is for
+   * clients that take one (`pg` prepares the statement once per connection under it).
+   */
   query(name: string, text: string, values: readonly unknown[]): Promise<Row[]>;
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
@@ -72,6 +75,11 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
   });
   type Values = Parameters<typeof sql.unsafe>[1];
   return {
+    // `postgres` names statements itself: a connection prepares a text (keyed with the types it
+    // infers for the values) the first time it runs it, under a random per-connection prefix and a
+    // counter, and reuses it after that; with parameters, that first run waits one extra round trip
+    // to learn their types. A reconnect starts a fresh cache, and a statement the server lost or
+    // must re-plan (FetchPreparedStatement, RevalidateCachedQuery) is prepared again, retried once
     async query(_name, text, values) {
       const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
       return (await rejectAfter(rows, options.queryTimeoutMs)) as unknown as Row[];
