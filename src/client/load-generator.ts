@@ -1,7 +1,8 @@
 /**
  * Drives load from one thread: many sockets, each keeping `pipeline` requests in flight, replies
- * matched in order by the CLI's ProtocolClient. A warmup runs first, unrecorded; then every reply
- * within the measured window is counted and its latency (send to reply) goes into a histogram.
+ * matched in order by ProtocolClient (protocol-client.ts). A warmup runs first, unrecorded; then
+ * every reply within the measured window is counted and its latency (send to reply) goes into a
+ * histogram.
  * One process is the right shape on a small machine: a second generator process would take the
  * core the server under test needs.
  */
