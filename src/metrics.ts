@@ -32,6 +32,7 @@ export interface Metrics {
   readonly connectionsAccepted: CounterLike;
   readonly connectionsRefused: CounterLike;
   readonly connectionErrors: CounterLike;
+  readonly acceptFailures: CounterLike;
   readonly receivedBytes: CounterLike;
   readonly sentBytes: CounterLike;
   readonly commitDuration: HistogramLike;
@@ -56,6 +57,7 @@ export function disabledMetrics(): Metrics {
     connectionsAccepted: NOOP,
     connectionsRefused: NOOP,
     connectionErrors: NOOP,
+    acceptFailures: NOOP,
     receivedBytes: NOOP,
     sentBytes: NOOP,
     commitDuration: NOOP,
@@ -75,7 +77,9 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     counterName: 'package_indexer_commands_total',
     counterHelp: 'Commands answered, by command and reply.',
     histogramName: 'package_indexer_command_duration_seconds',
-    histogramHelp: 'Time from reading a command to writing its reply, including the store commit.',
+    // timed in Connection (#dispatch to #reply): each command gets its batch's time, which starts
+    // when the batch goes to the backend, not when its bytes were read
+    histogramHelp: 'Time from handing a command\'s batch to the backend to its replies, store commit included; not the wait behind an earlier batch, nor the socket write.',
     bucketsSeconds: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
   });
   const countProtocolError = talliedLabelledCounter(registry, 'package_indexer_protocol_errors_total', 'Lines answered ERROR, by reason.', 'reason', PROTOCOL_ERROR_REASONS);
@@ -94,6 +98,7 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     connectionsAccepted: new Counter({ name: 'package_indexer_connections_accepted_total', help: 'Connections accepted.', registers }),
     connectionsRefused: new Counter({ name: 'package_indexer_connections_refused_total', help: 'Connections closed at once because the wait queue was full.', registers }),
     connectionErrors: new Counter({ name: 'package_indexer_connection_errors_total', help: 'Connections ended by a socket error or a peer that stopped reading.', registers }),
+    acceptFailures: new Counter({ name: 'package_indexer_accept_failures_total', help: 'Failed accepts Node reported, plus once-a-second checks that found no file descriptor free (new connections are then closed unanswered).', registers }),
     receivedBytes: talliedCounter(registry, 'package_indexer_received_bytes_total', 'Bytes read from clients.'),
     sentBytes: talliedCounter(registry, 'package_indexer_sent_bytes_total', 'Bytes written to clients.'),
     commitDuration: new Histogram({

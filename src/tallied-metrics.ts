@@ -1,7 +1,8 @@
 /**
  * Metrics for the per-command hot path. prom-client validates and hashes the labels on every
  * `inc` and `observe`, even through a bound child, which costs more than answering a QUERY. These
- * count into plain numbers instead and hand their totals to the registry only when it is scraped.
+ * count into plain numbers instead and hand their totals to the registry only when it is scraped,
+ * through the `collect()` hook of real prom-client counters (its public API, nothing hand-built).
  */
 import { Counter, type Registry } from 'prom-client';
 import type { CommandName, Reply } from './protocol/types.js';
@@ -57,8 +58,8 @@ interface Tally {
 }
 
 /**
- * Commands answered by command and reply (a counter), and their latency by command (a histogram),
- * both fed by one call per command.
+ * Commands answered by command and reply (a counter), and their latency by command (histogram
+ * series), both fed by one call per command.
  */
 export class CommandTally {
   #bounds: readonly number[];
@@ -81,8 +82,7 @@ export class CommandTally {
         }
       },
     });
-    // prom-client has no way to load bucket counts into its Histogram, so this is a metric of its own shape
-    registry.registerMetric(this.#histogram(options.histogramName, options.histogramHelp) as unknown as Counter);
+    this.#registerHistogramSeries(registry, options.histogramName, options.histogramHelp);
   }
 
   record(command: CommandName, reply: Reply, seconds: number): void {
@@ -96,25 +96,45 @@ export class CommandTally {
     tally.count++;
   }
 
-  #histogram(name: string, help: string): object {
-    const bounds = this.#bounds;
+  /**
+   * The `_bucket`, `_sum` and `_count` series of a Prometheus histogram, as three counters.
+   * prom-client's Histogram can only be fed one observation at a time, so the tallied bucket
+   * counts go out through counters, the one public way to publish totals at scrape time; the
+   * samples are those of a histogram, and `histogram_quantile()` reads them as one.
+   */
+  #registerHistogramSeries(registry: Registry, name: string, help: string): void {
+    const bounds = [...this.#bounds.map(String), '+Inf'];
     const tallies = this.#tallies;
-    const values = (): Array<{ metricName: string; labels: Record<string, string | number>; value: number }> => COMMANDS.flatMap((command) => {
-      const tally = tallies[command];
-      let cumulative = 0;
-      const rows = [...bounds, Number.POSITIVE_INFINITY].map((bound, i) => {
-        cumulative += tally.buckets[i] ?? 0;
-        return { metricName: `${name}_bucket`, labels: { le: bound === Number.POSITIVE_INFINITY ? '+Inf' : bound, command }, value: cumulative };
-      });
-      return [...rows, { metricName: `${name}_sum`, labels: { command }, value: tally.sum }, { metricName: `${name}_count`, labels: { command }, value: tally.count }];
+    const registers = [registry];
+    new Counter({
+      name: `${name}_bucket`,
+      help: `${help} Commands at or under each upper bound le, cumulative.`,
+      labelNames: ['le', 'command'],
+      registers,
+      collect() {
+        this.reset();
+        for (const command of COMMANDS) {
+          let cumulative = 0;
+          bounds.forEach((le, i) => {
+            cumulative += tallies[command].buckets[i] ?? 0;
+            this.inc({ le, command }, cumulative);
+          });
+        }
+      },
     });
-    return {
-      name,
-      help,
-      type: 'histogram',
-      aggregator: 'sum',
-      get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: values() }),
-      reset: () => {},
+    const counterOf = (suffix: string, what: string, read: (tally: Tally) => number): void => {
+      new Counter({
+        name: `${name}_${suffix}`,
+        help: `${help} ${what}`,
+        labelNames: ['command'],
+        registers,
+        collect() {
+          this.reset();
+          for (const command of COMMANDS) this.inc({ command }, read(tallies[command]));
+        },
+      });
     };
+    counterOf('sum', 'Sum of the latencies.', (tally) => tally.sum);
+    counterOf('count', 'Commands measured.', (tally) => tally.count);
   }
 }

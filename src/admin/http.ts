@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
-import type { Backend } from '../store/backend.js';
+import type { Backend, IndexCounts } from '../store/backend.js';
 import { CommandRate } from './command-rate.js';
+import { AdminConnectionLimit } from './connection-limit.js';
 import { routeRequest, type AdminContext } from './routes.js';
 
 export interface AdminOptions {
@@ -19,7 +20,17 @@ export interface AdminOptions {
   readonly isReady: () => boolean;
   /** Protocol connections being served now. */
   readonly openConnections: () => number;
+  /** Admin connections held at once. */
+  readonly connectionLimit: number;
+  /**
+   * How long a peer may take to send a request's headers (and a new connection to begin its
+   * first request), in ms; a slower one is closed. @default 10000
+   */
+  readonly headersTimeoutMs?: number;
 }
+
+/** Between requests on a kept-alive connection, in ms: node:http's own default. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export class AdminServer {
   #http: http.Server;
@@ -34,13 +45,30 @@ export class AdminServer {
       uptimeSeconds: () => (Date.now() - startedAt) / 1000,
       commandsPerSecond: () => this.#rate.perSecond(),
     };
-    this.#http = http.createServer((request, response) => {
+    const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+    const limit = new AdminConnectionLimit({
+      limit: options.connectionLimit,
+      firstRequestTimeoutMs: headersTimeoutMs,
+      registry: options.metrics.registry,
+      logger: options.logger,
+    });
+    // GET requests have no body, so the whole request is due when its headers are; the check
+    // runs often enough that a slow peer is closed close to its deadline (node:http's is 30 s)
+    this.#http = http.createServer({
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+    }, (request, response) => {
+      limit.requestStarted(request.socket);
+      response.once('close', () => limit.requestEnded(request.socket));
       routeRequest(context, request, response).catch((error: unknown) => {
         options.logger.error({ err: error, url: request.url }, 'admin request failed');
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ error: 'internal', message: 'the request failed; see the server log' }));
       });
     });
+    this.#http.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    this.#http.on('connection', limit.admit);
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
@@ -62,15 +90,21 @@ export class AdminServer {
   }
 }
 
-/** Index size gauges, read from the backend at scrape time rather than tracked on the hot path. */
+/**
+ * Index size gauges, read from the backend at scrape time rather than tracked on the hot path.
+ * On PostgreSQL a read counts two tables, so both gauges share one: the registry starts every
+ * metric's collect() in one pass, and the second finds the first's read still in flight.
+ */
 function registerIndexGauges(metrics: Metrics, backend: Backend): void {
+  let reading: Promise<IndexCounts> | undefined;
+  const readCounts = (): Promise<IndexCounts> => (reading ??= backend.counts().finally(() => (reading = undefined)));
   const registers = [metrics.registry];
   new Gauge({
     name: 'package_indexer_packages',
     help: 'Indexed packages.',
     registers,
     async collect() {
-      this.set((await backend.counts()).packages);
+      this.set((await readCounts()).packages);
     },
   });
   new Gauge({
@@ -78,7 +112,7 @@ function registerIndexGauges(metrics: Metrics, backend: Backend): void {
     help: 'Dependency edges between indexed packages.',
     registers,
     async collect() {
-      this.set((await backend.counts()).dependencies);
+      this.set((await readCounts()).dependencies);
     },
   });
 }

@@ -10,6 +10,7 @@ import { createMetrics, disabledMetrics, type Metrics } from '../metrics.js';
 import { IndexServer } from '../server/server.js';
 import type { Backend } from '../store/backend.js';
 import { createBackend } from './create-backend.js';
+import { descriptorBudget, readOpenFilesLimit } from './descriptor-budget.js';
 
 export interface RunningIndexer {
   readonly address: AddressInfo;
@@ -24,6 +25,7 @@ export interface RunningIndexer {
 export type BackendFactory = (config: Config, logger: Logger, metrics: Metrics) => Backend;
 
 export async function startIndexer(config: Config, logger: Logger, makeBackend: BackendFactory = createBackend): Promise<RunningIndexer> {
+  warnIfDescriptorsShort(config, logger);
   // with no admin port nobody can read the metrics, so none are collected
   const metrics = config.adminPort === null ? disabledMetrics() : createMetrics();
   const backend = makeBackend(config, logger, metrics);
@@ -31,7 +33,7 @@ export async function startIndexer(config: Config, logger: Logger, makeBackend: 
   const server = new IndexServer({ ...config, backend, metrics, logger });
   const admin = config.adminPort === null
     ? undefined
-    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections });
+    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections, connectionLimit: config.adminConnectionLimit });
   // the admin port comes up first, so /healthz answers and /readyz says 503 while the store loads
   const adminAddress = await admin?.listen(config.adminPort ?? 0, config.adminHost);
   let address: AddressInfo;
@@ -53,4 +55,14 @@ export async function startIndexer(config: Config, logger: Logger, makeBackend: 
     await admin?.close();
   };
   return { address, adminAddress, server, backend, metrics, stop };
+}
+
+function warnIfDescriptorsShort(config: Config, logger: Logger): void {
+  const limit = readOpenFilesLimit();
+  const budget = descriptorBudget(config);
+  if (limit === undefined || budget.total <= limit) return;
+  logger.warn(
+    { descriptorLimit: limit, descriptorsNeeded: budget.total, budget },
+    `the connection limits need up to ${budget.total} file descriptors but the process may open ${limit} (ulimit -n): raise the limit, or lower --connection-limit, --waiting-limit or --admin-connection-limit, or connections past it are closed unanswered`,
+  );
 }

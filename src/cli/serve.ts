@@ -39,7 +39,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 async function serve(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS);
   const config = resolveConfig(values, process.env);
-  const logger = createLogger(config.logLevel, config.logFormat);
+  const logger = await createLogger(config);
   const signal = waitForSignal();
   const indexer = await startIndexer(config, logger);
   const { address, adminAddress, backend } = indexer;

@@ -2,7 +2,7 @@
  * The trivial baseline for `bench --baseline`: a node:net server with no logic at all, answering
  * `OK\n` to every line. Framing is one indexOf('\n') scan per chunk and one write per chunk, so
  * its figures are what Node's sockets alone cost on this machine; our server's overhead is the
- * difference. Usage: node dist/bench/baseline-server.js [PORT] (default 0: any free port); it
+ * difference. Usage: node dist/src/client/baseline-server.js [PORT] (default 0: any free port); it
  * prints `{"msg":"baseline listening","address":{"port":N}}` on stdout once it listens.
  */
 import net from 'node:net';

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ChildServerError } from '../errors.js';
+import { TIMED_OUT, withTimeout } from '../with-timeout.js';
 
 export interface ChildServer {
   readonly port: number;
@@ -84,13 +85,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS);
-  });
-  if ((await Promise.race([exited, late])) === 'late') {
+  if ((await withTimeout(exited, STOP_TIMEOUT_MS)) === TIMED_OUT) {
     child.kill('SIGKILL');
     await exited;
   }
-  clearTimeout(timer);
 }

@@ -1,7 +1,8 @@
 /**
  * Drives load from one thread: many sockets, each keeping `pipeline` requests in flight, replies
- * matched in order by the CLI's ProtocolClient. A warmup runs first, unrecorded; then every reply
- * within the measured window is counted and its latency (send to reply) goes into a histogram.
+ * matched in order by ProtocolClient (protocol-client.ts). A warmup runs first, unrecorded; then
+ * every reply within the measured window is counted and its latency (send to reply) goes into a
+ * histogram.
  * One process is the right shape on a small machine: a second generator process would take the
  * core the server under test needs.
  */
@@ -9,8 +10,9 @@ import { Random } from '../dataset/random.js';
 import { connectMany, type Endpoint } from './connect-many.js';
 import type { ProtocolClient, ReplyWaiter } from './protocol-client.js';
 import type { Reply } from '../protocol/types.js';
-import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
+import { createLatencyHistogram, recordLatency, summarizeLatency, type LatencySummary } from './latency-histogram.js';
 import type { Workload, WorkloadStream } from './workload.js';
+import { withTimeout } from '../with-timeout.js';
 
 export interface LoadOptions {
   readonly targets: readonly Endpoint[];
@@ -40,7 +42,7 @@ export interface LoadResult {
 }
 
 class Recorder {
-  readonly histogram = new LatencyHistogram();
+  readonly histogram = createLatencyHistogram();
   readonly replies = { OK: 0, FAIL: 0, ERROR: 0 };
   recording = false;
   stopping = false;
@@ -49,7 +51,7 @@ class Recorder {
   record(reply: Reply, sentAt: number, now: number): void {
     if (!this.recording) return;
     this.replies[reply]++;
-    this.histogram.record((now - sentAt) * 1000);
+    recordLatency(this.histogram, now - sentAt);
   }
 }
 
@@ -122,19 +124,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Longest wait for the requests in flight when the run ends, in ms. */
 const DRAIN_TIMEOUT_MS = 5_000;
 
-/** Waits for `promise`, or `ms` at most, leaving no timer behind to hold the process open. */
-async function awaitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { targets, workload, connections, pipeline, warmupMs, durationMs, seed } = options;
   const recorder = new Recorder();
@@ -152,13 +141,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const measuredMs = performance.now() - startedAt;
     const cpuMs = cpuAtStart === undefined ? undefined : (options.serverCpuMs?.() ?? cpuAtStart) - cpuAtStart;
     recorder.stopping = true;
-    await awaitAtMost(Promise.all(loops.map((loop) => loop.idle())), DRAIN_TIMEOUT_MS);
+    await withTimeout(Promise.all(loops.map((loop) => loop.idle())), DRAIN_TIMEOUT_MS);
     const requests = recorder.histogram.count;
     return {
       requests,
       durationMs: measuredMs,
       requestsPerSecond: requests / (measuredMs / 1000),
-      latency: recorder.histogram.summary(),
+      latency: summarizeLatency(recorder.histogram),
       replies: { ...recorder.replies },
       connectionErrors: recorder.connectionErrors,
       serverCpuUsPerRequest: cpuMs === undefined || requests === 0 ? undefined : (cpuMs * 1000) / requests,

@@ -13,6 +13,7 @@
 
 import { DependentLists } from './dependent-lists.js';
 import { NameIndex } from './name-index.js';
+import { ownedCopy } from './owned-name.js';
 
 export type GraphOutcome = 'ok' | 'fail';
 
@@ -217,7 +218,11 @@ export class PackageGraph {
       if (id === undefined) return 'fail';
       dependencyIds[i] = id;
     }
-    this.put(this.#ids.get(name) ?? this.#free.at(-1) ?? this.#nextId, name, dependencyIds);
+    const existing = this.#ids.get(name);
+    // a name arriving on the wire is a slice of its request line: keep the stored name when there
+    // is one, and store a new one as a copy, so that no line stays alive behind its name
+    if (existing !== undefined) this.put(existing, this.#names[existing] as string, dependencyIds);
+    else this.put(this.#free.at(-1) ?? this.#nextId, ownedCopy(name), dependencyIds);
     return 'ok';
   }
 

@@ -7,15 +7,19 @@ import { MAX_NAME_LENGTH, type ParsedLine, type ProtocolError, type ProtocolErro
 /** [P-NAME-1] 1 to 255 characters from A-Z a-z 0-9 . _ + @ / : ~ - */
 const VALID_NAME = /^[A-Za-z0-9._+@/:~-]+$/;
 
-const ERRORS: { readonly [R in ProtocolErrorReason]: ProtocolError } = {
-  'field-count': { kind: 'error', reason: 'field-count' },
-  'unknown-command': { kind: 'error', reason: 'unknown-command' },
-  'invalid-name': { kind: 'error', reason: 'invalid-name' },
-  'invalid-dependency': { kind: 'error', reason: 'invalid-dependency' },
-  'unexpected-dependencies': { kind: 'error', reason: 'unexpected-dependencies' },
-  'self-dependency': { kind: 'error', reason: 'self-dependency' },
-  'line-too-long': { kind: 'error', reason: 'line-too-long' },
-};
+function frozenError(reason: ProtocolErrorReason): ProtocolError {
+  return Object.freeze({ kind: 'error', reason });
+}
+
+const ERRORS: { readonly [R in ProtocolErrorReason]: ProtocolError } = Object.freeze({
+  'field-count': frozenError('field-count'),
+  'unknown-command': frozenError('unknown-command'),
+  'invalid-name': frozenError('invalid-name'),
+  'invalid-dependency': frozenError('invalid-dependency'),
+  'unexpected-dependencies': frozenError('unexpected-dependencies'),
+  'self-dependency': frozenError('self-dependency'),
+  'line-too-long': frozenError('line-too-long'),
+});
 
 /** The shared, frozen error value for a reason, so that rejecting a line allocates nothing. */
 export function protocolError(reason: ProtocolErrorReason): ProtocolError {

@@ -1,11 +1,13 @@
 /**
- * The protocol listener: admits connections up to the limit, parks the next ones unread in a
- * bounded wait queue, refuses the rest, and shuts down gracefully. It serves any Duplex, so tests
+ * The protocol listener: admits connections up to the limit, parks the next ones (paused, their
+ * lines not parsed) in a bounded wait queue, refuses the rest, and shuts down gracefully. It serves any Duplex, so tests
  * can drive it without a network; `listen` adds the TCP socket.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { TIMED_OUT, withTimeout } from '../with-timeout.js';
+import { AcceptWatch } from './accept-watch.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 export interface ServerOptions extends ConnectionOptions {
@@ -21,6 +23,7 @@ export class IndexServer {
   #waiting: Duplex[] = [];
   #nextId = 1;
   #listener: net.Server | undefined;
+  #acceptWatch: AcceptWatch | undefined;
   #closing = false;
 
   constructor(options: ServerOptions) {
@@ -64,9 +67,12 @@ export class IndexServer {
         resolve();
       });
     });
-    // after listening, an error is a failed accept (out of file descriptors, say): the listener
-    // goes on accepting, so log it rather than let it end the process
-    listener.on('error', (error) => this.#options.logger.error({ err: error }, 'accepting a connection failed'));
+    // after listening, an error is a failed accept: the listener goes on accepting, so it is
+    // logged (once per burst) rather than allowed to end the process
+    const acceptWatch = new AcceptWatch({ logger: this.#options.logger, failures: this.#options.metrics.acceptFailures });
+    this.#acceptWatch = acceptWatch;
+    listener.on('error', (error) => acceptWatch.failed(error));
+    acceptWatch.start();
     return listener.address() as AddressInfo;
   }
 
@@ -84,16 +90,12 @@ export class IndexServer {
     const connections = [...this.#active];
     for (const connection of connections) connection.shutdown();
     const allClosed = Promise.all(connections.map((connection) => connection.closed));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
+    if ((await withTimeout(allClosed, timeoutMs)) === TIMED_OUT) {
       this.#options.logger.warn({ open: this.#active.size }, 'shutdown timeout reached; closing remaining connections');
       for (const connection of this.#active) connection.destroy();
     }
-    clearTimeout(timer);
     await listenerClosed;
+    this.#acceptWatch?.stop();
   }
 
   #admit(socket: Duplex): void {
@@ -110,7 +112,9 @@ export class IndexServer {
   }
 
   #park(socket: Duplex): void {
-    // not reading a parked socket: the kernel's buffers and the peer's window hold its bytes
+    // pause() stops 'data', not reading: Node has already read up to 64 KiB of a parked socket into
+    // its buffer (one libuv read; past the stream's high-water mark it then stops reading; measured
+    // on Node 20), and the rest waits in the kernel's buffers and the peer's TCP window
     socket.pause();
     this.#waiting.push(socket);
     this.#options.metrics.connectionsWaiting.set(this.#waiting.length);

@@ -6,12 +6,16 @@
  */
 import postgres from 'postgres';
 import { QueryTimeoutError } from '../errors.js';
+import { TIMED_OUT, withTimeout } from '../with-timeout.js';
 
 export type Row = Record<string, unknown>;
 export type Query = (text: string, values?: readonly unknown[]) => Promise<Row[]>;
 
 export interface SqlPool {
-  /** Runs one statement on any pooled connection, prepared there once under `name`. */
+  /**
+   * Runs one statement on any pooled connection, as a prepared statement there. `name` is for
+   * clients that take one (`pg` prepares the statement once per connection under it).
+   */
   query(name: string, text: string, values: readonly unknown[]): Promise<Row[]>;
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
@@ -47,12 +51,10 @@ export function withSessionOptions(url: string): { url: string; options: string 
 }
 
 /** Rejects with an error that has no SQLSTATE (so: the database is unreachable) after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueryTimeoutError(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+async function rejectAfter<T>(promise: Promise<T>, ms: number): Promise<T> {
+  const result = await withTimeout(promise, ms);
+  if (result === TIMED_OUT) throw new QueryTimeoutError(ms);
+  return result;
 }
 
 /**
@@ -73,9 +75,14 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
   });
   type Values = Parameters<typeof sql.unsafe>[1];
   return {
+    // `postgres` names statements itself: a connection prepares a text (keyed with the types it
+    // infers for the values) the first time it runs it, under a random per-connection prefix and a
+    // counter, and reuses it after that; with parameters, that first run waits one extra round trip
+    // to learn their types. A reconnect starts a fresh cache, and a statement the server lost or
+    // must re-plan (FetchPreparedStatement, RevalidateCachedQuery) is prepared again, retried once
     async query(_name, text, values) {
       const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await withTimeout(rows, options.queryTimeoutMs)) as unknown as Row[];
+      return (await rejectAfter(rows, options.queryTimeoutMs)) as unknown as Row[];
     },
     async transaction(work) {
       const run = async (tx: postgres.TransactionSql): Promise<unknown> =>

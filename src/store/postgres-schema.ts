@@ -34,7 +34,7 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
 ];
 
 export interface Statement {
-  /** Prepared once per pooled connection under this name. */
+  /** The name `pg` prepares it under; porsager's `postgres` names its own (postgres-pool.ts). */
   readonly name: string;
   readonly text: string;
 }

@@ -44,6 +44,29 @@ test('metrics count commands by command and result, protocol errors by reason, a
   assert.match(text, /^package_indexer_process_cpu_seconds_total /m);
 });
 
+test('one /metrics scrape reads the index counts from the backend once, and the next reads them again', async (t) => {
+  class CountedReads extends MemoryBackend {
+    reads = 0;
+    override async counts(): ReturnType<MemoryBackend['counts']> {
+      this.reads++;
+      return super.counts();
+    }
+  }
+  const backend = new CountedReads();
+  const indexer = await startWithAdmin(t, () => backend);
+  const client = await RawClient.connect(t, indexer.address.port);
+  await client.exchange('INDEX|a|', 'INDEX|b|a');
+  const first = await (await indexer.get('/metrics')).text();
+  assert.equal(backend.reads, 1);
+  assert.equal(metricValue(first, 'package_indexer_packages'), 2);
+  assert.equal(metricValue(first, 'package_indexer_dependency_edges'), 1);
+  await client.exchange('INDEX|c|a');
+  const second = await (await indexer.get('/metrics')).text();
+  assert.equal(backend.reads, 2);
+  assert.equal(metricValue(second, 'package_indexer_packages'), 3);
+  assert.equal(metricValue(second, 'package_indexer_dependency_edges'), 2);
+});
+
 test('healthz and readyz answer 200 while serving', async (t) => {
   const indexer = await startWithAdmin(t);
   assert.equal((await indexer.get('/healthz')).status, 200);

@@ -34,11 +34,13 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['shutdown-timeout-ms', ['-1', 'later']],
   ['log-level', ['loud', 'INFO', '']],
   ['log-format', ['xml', 'JSON']],
+  ['log-destination', ['', 'syslog', 'STDOUT', 'udp://host', 'tcp://:514', 'tcp://host:0', 'tcp://host:65536', 'tcp://host:514/x', 'tcp://user@host:514', 'http://host:514', 'unix://dev/log', 'unix://']],
   ['data-dir', ['']],
   ['in-memory', ['maybe', 'TRUE', '2']],
   ['fsync', ['never', 'Always']],
   ['admin-port', ['on', '70000', '-1']],
   ['admin-host', ['']],
+  ['admin-connection-limit', ['0', '100001', '1e2', 'few']],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
   ['pool-size', ['0', '1001', 'big']],
 ];
@@ -99,6 +101,17 @@ describe('resolveConfig', () => {
 
   test('ignores variables without the PACKAGE_INDEXER_ prefix', () => {
     assert.equal(resolveConfig({}, { PORT: '1234' }).port, DEFAULTS.port);
+  });
+
+  test('reads a log destination into its transport and address', () => {
+    const destination = (raw: string): Config['logDestination'] => resolveConfig({ 'log-destination': raw }, {}).logDestination;
+    assert.deepEqual(DEFAULTS.logDestination, { transport: 'stdout' });
+    assert.deepEqual(destination('stdout'), { transport: 'stdout' });
+    assert.deepEqual(destination('udp://127.0.0.1:514'), { transport: 'udp', host: '127.0.0.1', port: 514 });
+    assert.deepEqual(destination('tcp://logs.example.org:601'), { transport: 'tcp', host: 'logs.example.org', port: 601 });
+    assert.deepEqual(destination('tcp://[::1]:6514'), { transport: 'tcp', host: '::1', port: 6514 });
+    assert.deepEqual(destination('unix:///dev/log'), { transport: 'unix', path: '/dev/log' });
+    assert.deepEqual(resolveConfig({}, { PACKAGE_INDEXER_LOG_DESTINATION: 'unix:///run/syslog stream.sock' }).logDestination, { transport: 'unix', path: '/run/syslog stream.sock' });
   });
 
   test('treats an empty database URL as none', () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isValidPackageName, parseLine } from '../../src/protocol/parse.js';
+import { isValidPackageName, parseLine, protocolError } from '../../src/protocol/parse.js';
 import { encodeCommand } from '../../src/protocol/encode.js';
 import type { ParsedLine, ProtocolErrorReason } from '../../src/protocol/types.js';
 
@@ -179,5 +179,14 @@ describe('parseLine: which rule is reported first', () => {
   test('reports the name before the dependencies', () => {
     assertError(line('INDEX', 'a b', 'c,,d'), 'invalid-name');
     assertError(line('QUERY', 'a b', 'c'), 'invalid-name');
+  });
+});
+
+describe('parseLine: error values', () => {
+  test('a rejected line gives one shared error value per reason, which nobody can change', () => {
+    const first = parseLine('BLINDEX|a|');
+    assert.equal(parseLine('FOO|b|'), first);
+    assert.ok(Object.isFrozen(first));
+    assert.ok(Object.isFrozen(protocolError('line-too-long')));
   });
 });
