@@ -5,7 +5,10 @@
  * package, of a description and of a list page, and QUERY's p99 (and the child's longest
  * event-loop stall) idle and while another client asks the heaviest question in a loop.
  *
- *   node dist/bench/graph-questions.js [--packages 1000000] [--mean-deps 10] [--seconds 5]
+ *   node dist/bench/graph-questions.js [--packages 1000000] [--mean-deps 10] [--seconds 5] [--question PATH]
+ *
+ * `--question` replaces the heaviest question in the loop (e.g. `/v1/packages/NAME`, to tell the
+ * cost of any HTTP traffic from the cost of the question's work).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     serve: { type: 'boolean', default: false },
     ask: { type: 'string' },
+    question: { type: 'string' },
   },
 });
 
@@ -133,7 +137,8 @@ async function main(): Promise<void> {
   const idle = await ask(child, 'stall');
   // the asking client runs in a process of its own, so that its JSON parsing does not delay this
   // one's QUERY timings; both share this machine's cores with the server
-  const asker = fork(fileURLToPath(import.meta.url), ['--ask', `${admin}${heaviest}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const asked = values.question ?? heaviest;
+  const asker = fork(fileURLToPath(import.meta.url), ['--ask', `${admin}${asked}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await once(asker, 'message');
   const busyP99Ms = await queryP99(client, names, durationMs);
   const counted = once(asker, 'message');

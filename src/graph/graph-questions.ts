@@ -53,6 +53,44 @@ export interface GraphSummary {
 
 const NOT_SEEN = -1;
 
+/**
+ * A visited set and a queue kept between questions on the same graph: allocating them anew (a
+ * byte and four bytes per package) for every question made the garbage collector's threads
+ * compete with the protocol's for the CPU. The set is a generation stamp per id, so clearing it
+ * costs nothing.
+ */
+class Scratch {
+  stamps = new Int32Array(0);
+  queue = new Int32Array(0);
+  #generation = 0;
+
+  /** Ready for a walk over `size` ids; returns the stamp that marks an id as seen in this walk. */
+  begin(size: number): number {
+    if (this.stamps.length < size) {
+      const capacity = Math.max(size, this.stamps.length * 2);
+      this.stamps = new Int32Array(capacity);
+      this.queue = new Int32Array(capacity);
+      this.#generation = 0;
+    }
+    if (this.#generation === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.#generation = 0;
+    }
+    return ++this.#generation;
+  }
+}
+
+const scratchOf = new WeakMap<PackageGraph, Scratch>();
+
+function scratchFor(graph: PackageGraph): Scratch {
+  let scratch = scratchOf.get(graph);
+  if (scratch === undefined) {
+    scratch = new Scratch();
+    scratchOf.set(graph, scratch);
+  }
+  return scratch;
+}
+
 function neighbours(graph: PackageGraph, direction: Direction): (id: number, visit: (other: number) => void) => void {
   return direction === 'dependencies' ? (id, visit) => graph.forEachDependencyId(id, visit) : (id, visit) => graph.forEachDependentId(id, visit);
 }
@@ -62,27 +100,28 @@ export function closureOf(graph: PackageGraph, name: string, direction: Directio
   const start = graph.idOf(name);
   if (start === undefined) return undefined;
   const each = neighbours(graph, direction);
-  const seen = new Uint8Array(graph.idLimit);
-  seen[start] = 1;
+  const scratch = scratchFor(graph);
+  const stamp = scratch.begin(graph.idLimit);
+  const { stamps, queue } = scratch;
+  stamps[start] = stamp;
+  // levels one after another in one typed queue: a walk over a million packages makes no garbage
+  let tail = 0;
+  const visit = (other: number): void => {
+    if (stamps[other] === stamp) return;
+    stamps[other] = stamp;
+    queue[tail++] = other;
+  };
   const packages: ClosureEntry[] = [];
-  let level = [start];
-  let total = 0;
-  for (let depth = 1; depth <= maxDepth && level.length > 0; depth++) {
-    const next: number[] = [];
-    for (const id of level) {
-      each(id, (other) => {
-        if (seen[other] === 1) return;
-        seen[other] = 1;
-        next.push(other);
-      });
-    }
-    total += next.length;
+  each(start, visit);
+  for (let depth = 1, head = 0; depth <= maxDepth && head < tail; depth++) {
+    const levelEnd = tail;
     if (packages.length < limit) {
-      for (const other of smallestNames(graph, next, limit - packages.length)) packages.push({ name: other, depth });
+      for (const other of smallestNames(graph, queue.subarray(head, levelEnd), limit - packages.length)) packages.push({ name: other, depth });
     }
-    level = next;
+    if (depth < maxDepth) for (; head < levelEnd; head++) each(queue[head] as number, visit);
+    else head = levelEnd;
   }
-  return { name, total, truncated: total > packages.length, packages };
+  return { name, total: tail, truncated: tail > packages.length, packages };
 }
 
 /** Every package `name` needs, each after its own dependencies, `name` last. */
@@ -209,19 +248,20 @@ export function summaryOf(graph: PackageGraph, top: number, sample: number): Gra
 
 /** Ids reachable from `start` along dependencies, `start` left out. */
 function idsWithin(graph: PackageGraph, start: number): number[] {
-  const seen = new Uint8Array(graph.idLimit);
-  seen[start] = 1;
-  const found: number[] = [];
-  const queue = [start];
-  for (let head = 0; head < queue.length; head++) {
+  const scratch = scratchFor(graph);
+  const stamp = scratch.begin(graph.idLimit);
+  const { stamps, queue } = scratch;
+  stamps[start] = stamp;
+  let tail = 0;
+  queue[tail++] = start;
+  for (let head = 0; head < tail; head++) {
     graph.forEachDependencyId(queue[head] as number, (dependency) => {
-      if (seen[dependency] === 1) return;
-      seen[dependency] = 1;
-      found.push(dependency);
-      queue.push(dependency);
+      if (stamps[dependency] === stamp) return;
+      stamps[dependency] = stamp;
+      queue[tail++] = dependency;
     });
   }
-  return found;
+  return Array.from(queue.subarray(1, tail));
 }
 
 /** Follows unplaced dependencies from an unplaced package until one repeats: that loop is a cycle. */
@@ -246,26 +286,51 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function smallestNames(graph: PackageGraph, ids: readonly number[], count: number): string[] {
-  const names = ids.map((id) => graph.nameAt(id) as string);
+function smallestNames(graph: PackageGraph, ids: ArrayLike<number>, count: number): string[] {
+  const names = Array.from(ids, (id) => graph.nameAt(id) as string);
   return selectSmallest(names, count, compareNames);
 }
 
-/** The `count` smallest items in order: a full sort only when most of them are wanted. */
+/** The `count` smallest items in order: O(n log count) through a bounded max-heap, then a sort of what it kept. */
 function selectSmallest<T>(items: readonly T[], count: number, compare: (a: T, b: T) => number): T[] {
   if (count <= 0) return [];
-  if (items.length <= count * 4) return [...items].sort(compare).slice(0, count);
-  const kept: T[] = [];
+  if (items.length <= count) return [...items].sort(compare);
+  const heap: T[] = [];
   for (const item of items) {
-    if (kept.length === count && compare(item, kept[count - 1] as T) >= 0) continue;
-    let at = kept.length === count ? count - 1 : kept.length;
-    while (at > 0 && compare(item, kept[at - 1] as T) < 0) {
-      kept[at] = kept[at - 1] as T;
-      at--;
+    if (heap.length < count) {
+      siftUp(heap, item, compare);
+    } else if (compare(item, heap[0] as T) < 0) {
+      siftDown(heap, item, compare);
     }
-    kept[at] = item;
   }
-  return kept;
+  return heap.sort(compare);
+}
+
+/** Adds `item` to a max-heap (the largest at 0). */
+function siftUp<T>(heap: T[], item: T, compare: (a: T, b: T) => number): void {
+  let at = heap.length;
+  heap.push(item);
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    if (compare(heap[parent] as T, item) >= 0) break;
+    heap[at] = heap[parent] as T;
+    at = parent;
+  }
+  heap[at] = item;
+}
+
+/** Puts `item` in place of the max-heap's largest and restores the order. */
+function siftDown<T>(heap: T[], item: T, compare: (a: T, b: T) => number): void {
+  let at = 0;
+  for (;;) {
+    let child = 2 * at + 1;
+    if (child >= heap.length) break;
+    if (child + 1 < heap.length && compare(heap[child + 1] as T, heap[child] as T) > 0) child++;
+    if (compare(heap[child] as T, item) <= 0) break;
+    heap[at] = heap[child] as T;
+    at = child;
+  }
+  heap[at] = item;
 }
 
 /** A min-heap of ids by name, so that the install order is the same on every store. */

@@ -13,12 +13,12 @@ import { SortedNames } from '../graph/sorted-names.js';
 import type { ReplicaAnswer, ReplicaMessage, ReplicaQuestion } from './graph-replica.js';
 import type { PackageView } from './index-reader.js';
 
+/** Ten steps below the protocol's thread: when both want one core, the protocol gets about nine tenths of it. */
+const READ_SIDE_NICENESS = 10;
+
 const port = parentPort;
 if (port === null) throw new Error('graph-replica-worker runs as a worker thread only');
 yieldToTheProtocol();
-
-/** 10 of 19: the protocol's thread (0) gets the CPU first whenever both want it. */
-const READ_SIDE_NICENESS = 10;
 
 let graph = new PackageGraph({ trackDependents: true });
 const sorted = new SortedNames();
