@@ -78,6 +78,10 @@ export class SqliteBackend implements Backend {
     this.#health = new SqliteHealth({ files: [store.file, `${store.file}-wal`], logger: this.#options.logger, probe: () => probeWrite(store.db) });
     const durationMs = Math.round(performance.now() - startedAt);
     this.#options.logger.info({ file: store.file, packages: this.#graph.size, dependencies: this.#graph.edgeCount, durationMs }, 'store loaded');
+    if (store.created) {
+      // the first start and a start after the store was deleted look the same from here: say it
+      this.#options.logger.warn({ file: store.file }, `created a new, empty store at ${store.file}: expected on a first start; otherwise the store that was there is gone (deleted or moved) and the index starts empty`);
+    }
   }
 
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {

@@ -24,6 +24,7 @@ import { RawClient, waitFor } from '../helpers/server-harness.js';
 import { tempDir } from '../helpers/serve-child.js';
 
 const ERROR_LEVEL = 50;
+const WARN_LEVEL = 40;
 const INFO_LEVEL = 30;
 /** The store is watched every second; this leaves room for a slow, shared machine. */
 const NOTICE_DEADLINE_MS = 10_000;
@@ -100,6 +101,28 @@ describe('the data directory deleted under a running server', () => {
     await waitForReadiness(indexer, 503, '/readyz to turn 503 with no traffic');
     assert.equal(errorLines(lines).length, 1);
     assert.deepEqual(await client.exchange('INDEX|b|'), ['ERROR']);
+  });
+
+  test('a restart there warns that it created a new, empty store; a restart on a store does not', async (t) => {
+    const dataDir = path.join(tempDir(t), 'data');
+    const file = path.join(dataDir, STORE_FILE_NAME);
+    const createdWarnings = (lines: readonly LogLine[]): number => lines.filter((line) => line.level === WARN_LEVEL && line.file === file).length;
+    const first = capturingLogger();
+    const indexer = await startSqliteIndexer(t, dataDir, first.logger);
+    assert.equal(createdWarnings(first.lines), 1, 'the first start creates the store');
+    const client = await RawClient.connect(t, indexer.address.port);
+    assert.deepEqual(await client.exchange('INDEX|a|'), ['OK']);
+    await indexer.stop();
+
+    const second = capturingLogger();
+    await (await startSqliteIndexer(t, dataDir, second.logger)).stop();
+    assert.equal(createdWarnings(second.lines), 0, JSON.stringify(second.lines));
+
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const third = capturingLogger();
+    const again = await startSqliteIndexer(t, dataDir, third.logger);
+    assert.equal(createdWarnings(third.lines), 1, JSON.stringify(third.lines));
+    assert.equal((await again.backend.counts()).packages, 0);
   });
 
   test('a store replaced by another at the same path stops the server that holds the old one', async (t) => {
