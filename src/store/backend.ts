@@ -29,7 +29,11 @@ export interface Backend {
    * affected replies into ERROR. `done` may run synchronously.
    */
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void;
-  /** True while commands can be served (false, for example, while a shared database is down). */
+  /**
+   * True while commands can be served; /readyz answers 503 while it is false. False while a shared
+   * database is down, while the embedded store's commits fail (until one succeeds again), and for
+   * good once the embedded store's file is no longer at its path.
+   */
   isAvailable(): boolean;
   /** How big the index is: cheap, for metrics and stats. */
   counts(): Promise<IndexCounts>;

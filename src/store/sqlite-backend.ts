@@ -4,10 +4,11 @@
  * Group commit: the changes of one event-loop turn are written in one transaction, and no reply
  * of that turn (reads included) is released before it commits. A failed commit undoes the turn's
  * changes on the graph, so graph and file stay equal, and turns every reply of the turn into
- * ERROR: an OK never leaves for a change that is not stored.
+ * ERROR: an OK never leaves for a change that is not stored. Whether the store can commit at all,
+ * and whether its file is still the one at its path, is sqlite-health.ts's to tell.
  */
 import path from 'node:path';
-import type { Statement } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { FsyncMode } from '../config.js';
 import { StoreCommitError } from '../errors.js';
 import { PackageGraph } from '../graph/package-graph.js';
@@ -19,6 +20,7 @@ import { ChangeLog, type Change } from './change-log.js';
 import { applyCommand, applyWrite, changeOf, type PreviousState } from './graph-access.js';
 import { GraphReplica } from './graph-replica.js';
 import { STORE_FILE_NAME, openStoreFile, type StoreFile } from './sqlite-file.js';
+import { SqliteHealth } from './sqlite-health.js';
 import { encodeDependencyIds, loadStore } from './sqlite-load.js';
 
 export interface SqliteBackendOptions {
@@ -48,6 +50,7 @@ export class SqliteBackend implements Backend {
   #options: SqliteBackendOptions;
   #graph = new PackageGraph();
   #store: StoreFile | undefined;
+  #health: SqliteHealth | undefined;
   #writeRows: ((changed: ReadonlySet<number>) => void) | undefined;
   #turn: Turn | undefined;
   #commitTimer: NodeJS.Immediate | undefined;
@@ -72,13 +75,18 @@ export class SqliteBackend implements Backend {
     }
     this.#prepare(store);
     this.#store = store;
+    this.#health = new SqliteHealth({ files: [store.file, `${store.file}-wal`], logger: this.#options.logger, probe: () => probeWrite(store.db) });
     const durationMs = Math.round(performance.now() - startedAt);
     this.#options.logger.info({ file: store.file, packages: this.#graph.size, dependencies: this.#graph.edgeCount, durationMs }, 'store loaded');
+    if (store.created) {
+      // the first start and a start after the store was deleted look the same from here: say it
+      this.#options.logger.warn({ file: store.file }, `created a new, empty store at ${store.file}: expected on a first start; otherwise the store that was there is gone (deleted or moved) and the index starts empty`);
+    }
   }
 
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
     const replies: Reply[] = new Array(commands.length);
-    if (this.#store === undefined) {
+    if (this.#store === undefined || this.#health?.lost === true) {
       done(replies.fill('ERROR'));
       return;
     }
@@ -89,7 +97,7 @@ export class SqliteBackend implements Backend {
   }
 
   isAvailable(): boolean {
-    return this.#store !== undefined;
+    return this.#store !== undefined && this.#health?.available === true;
   }
 
   async counts(): Promise<IndexCounts> {
@@ -105,6 +113,7 @@ export class SqliteBackend implements Backend {
     await this.reader.close();
     this.#store = undefined;
     this.#writeRows = undefined;
+    this.#health?.close();
     store.release();
   }
 
@@ -136,11 +145,13 @@ export class SqliteBackend implements Backend {
     const startedAt = performance.now();
     try {
       if (this.#writeRows === undefined) throw new Error('the store is closed');
+      if (this.#health?.storeInPlace() === false) throw new Error('the store file is no longer at its path');
       this.#writeRows(turn.changed);
     } catch (error) {
       this.#fail(turn, error);
       return;
     }
+    this.#health?.commitSucceeded();
     metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
     metrics.commitBatchSize.observe(turn.changed.size);
     this.changes.append(turn.changes);
@@ -155,7 +166,7 @@ export class SqliteBackend implements Backend {
     }
     this.#options.metrics.commitFailures.inc();
     const err = new StoreCommitError(`the commit of ${turn.changed.size} changed packages failed`, { cause });
-    this.#options.logger.error({ err, changed: turn.changed.size, batches: turn.waiting.length }, 'store commit failed; its changes are undone and its replies are ERROR');
+    this.#health?.commitFailed(err, { changed: turn.changed.size, batches: turn.waiting.length });
     for (const { done, replies } of turn.waiting) done(replies.fill('ERROR'));
   }
 
@@ -172,5 +183,17 @@ export class SqliteBackend implements Backend {
         else upsert.run(id, name, encodeDependencyIds(graph.dependencyIdsAt(id) ?? []));
       }
     });
+  }
+}
+
+/** Rewrites the schema version in place: one page to commit, so it needs what any commit needs. */
+function probeWrite(db: Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  try {
+    db.exec(`BEGIN IMMEDIATE; PRAGMA user_version = ${version}; COMMIT;`);
+  } catch (error) {
+    // SQLite may or may not have rolled back by itself after a failed COMMIT
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
   }
 }

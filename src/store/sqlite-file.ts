@@ -32,6 +32,8 @@ const SCHEMA = `
 export interface StoreFile {
   readonly db: Database.Database;
   readonly file: string;
+  /** True when there was no store at `file` (or an empty file) and this open created one. */
+  readonly created: boolean;
   /** Removes our pid file, then closes the database, which releases the lock. */
   release(): void;
 }
@@ -42,11 +44,12 @@ export function openStoreFile(dataDir: string, fsync: FsyncMode): StoreFile {
   const file = path.join(dir, STORE_FILE_NAME);
   const db = openDatabase(file, dir);
   const pidFile = path.join(dir, PID_FILE_NAME);
+  let created = false;
   try {
     lock(db, dir, file);
-    const fresh = checkFormat(db, file);
+    created = checkFormat(db, file);
     configure(db, fsync, file);
-    if (fresh) db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    if (created) db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
     fs.writeFileSync(pidFile, `${process.pid}\n`);
   } catch (error) {
     db.close();
@@ -56,7 +59,7 @@ export function openStoreFile(dataDir: string, fsync: FsyncMode): StoreFile {
     if (readPid(pidFile) === String(process.pid)) fs.rmSync(pidFile, { force: true });
     db.close();
   };
-  return { db, file, release };
+  return { db, file, created, release };
 }
 
 /** Turns an SQLite failure while opening or loading into a refusal that names the file. */
