@@ -87,7 +87,7 @@ describe('the data directory deleted under a running server', () => {
     assert.equal(errors.length, 1, JSON.stringify(errors));
     assert.equal(errors[0]?.file, path.join(dataDir, STORE_FILE_NAME));
     assert.equal(errors[0]?.change, 'missing');
-    assert.equal((await indexer.backend.describe('b'))?.name, 'b', 'the index stays readable on the admin port');
+    assert.equal((await indexer.backend.reader.describe('b', 1))?.name, 'b', 'the index stays readable on the admin port');
   });
 
   test('a server that is sent nothing notices within seconds', async (t) => {
@@ -208,7 +208,7 @@ describe('commits that fail', () => {
     await indexer.stop();
 
     const restarted = await startSqliteIndexer(t, dataDir, silentLogger());
-    assert.deepEqual(await restarted.backend.list({ prefix: '', after: '', limit: 10 }), ['a', 'b']);
+    assert.deepEqual(await restarted.backend.reader.list({ prefix: '', after: '', limit: 10 }), ['a', 'b']);
   });
 });
 
