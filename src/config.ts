@@ -170,9 +170,57 @@ export const SETTINGS = [
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000)),
 ] as const;
 
-/** The URL with its password masked, for logs and descriptions. */
+const MASK = '***';
+/** Query parameters whose value is a secret: `password` (which the postgres client sends to the server as is), `sslpassword`, tokens. */
+const SECRET_PARAMETER = /pass|secret|token/i;
+
+/**
+ * The URL with its secrets masked, for logs and error messages: the password of the user info and
+ * every password-like query parameter. It splits the URL by the generic syntax (RFC 3986), not with
+ * `new URL`, which refuses the multi-host form (`h1:5432,h2:5432`) the postgres client accepts. When
+ * the split is uncertain, more is masked, never less: an `@` after the host (a password holding an
+ * unencoded `/`, `?` or `#`) masks everything up to the last `@`, and text that is no URL is masked whole.
+ */
 export function redactDatabaseUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  const parts = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(url);
+  if (parts === null) return MASK;
+  const [, scheme = '', authority = '', tail = ''] = parts;
+  const lastAt = tail.lastIndexOf('@');
+  if (lastAt >= 0) return redactDatabaseUrl(`${scheme}${MASK}@${tail.slice(lastAt + 1)}`);
+  const at = authority.lastIndexOf('@');
+  const userInfo = at < 0 ? undefined : authority.slice(0, at);
+  const colon = userInfo?.indexOf(':') ?? -1;
+  const user = userInfo === undefined ? '' : `${colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:${MASK}`}@`;
+  return `${scheme}${user}${authority.slice(at + 1)}${redactQuery(tail)}`;
+}
+
+/** Path, query and fragment, with the value of each secret query parameter masked. */
+function redactQuery(tail: string): string {
+  const question = tail.indexOf('?');
+  if (question < 0) return tail;
+  const hash = tail.indexOf('#', question);
+  const end = hash < 0 ? tail.length : hash;
+  const parameters = tail.slice(question + 1, end).split('&').map((parameter) => {
+    const equals = parameter.indexOf('=');
+    const name = equals < 0 ? parameter : parameter.slice(0, equals);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      return MASK; // a name we cannot read might be any name
+    }
+    return SECRET_PARAMETER.test(decoded) && equals >= 0 ? `${name}=${MASK}` : parameter;
+  });
+  return `${tail.slice(0, question + 1)}${parameters.join('&')}${tail.slice(end)}`;
+}
+
+/**
+ * The text with every URL in it passed through redactDatabaseUrl, for messages that may quote one.
+ * A URL runs to the next white space: a quote after it is kept with its path, and one inside a
+ * password does not cut the password short.
+ */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, (url) => redactDatabaseUrl(url));
 }
 
 /** Flags as `node:util` parseArgs returns them: booleans for switches, strings for values. */

@@ -3,6 +3,7 @@
  * The `package-indexer` executable: picks the command, runs it, and turns its result or failure
  * into an exit code. The only place that calls `process.exit`.
  */
+import { redactUrlsIn } from '../config.js';
 import { EXIT_STATUS, exitStatusOf } from '../errors.js';
 import type { CliCommand } from './command.js';
 import { serveCommand } from './serve.js';
@@ -36,7 +37,8 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`package-indexer ${name}: ${message}\n`);
+    // a message may quote an argument or a driver's words, either of which may hold a database URL
+    process.stderr.write(`package-indexer ${name}: ${redactUrlsIn(message)}\n`);
     return exitStatusOf(error);
   }
 }

@@ -74,6 +74,22 @@ describe('package-indexer usage and configuration errors', () => {
     assert.ok(result.stderr.includes('--connection-limit'), result.stderr);
   });
 
+  test('serve names an unreachable database without its password, in the URL or its query', async (t) => {
+    const url = `postgres://:s3cret@127.0.0.1:${await closedPort()}/index?password=s3cr2`;
+    const result = await run(t, ['serve', '--admin-port', 'off', '--database-url', url]);
+    assert.equal(result.code, 1);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('127.0.0.1'), result.stderr);
+    assert.ok(!`${result.stdout}${result.stderr}`.includes('s3cr'), result.stderr);
+  });
+
+  test('a usage error that quotes a database URL shows it without its password', async (t) => {
+    const result = await run(t, ['serve', '--in-memory', 'postgres://u:s3cret@db/x']);
+    assert.equal(result.code, 2);
+    assertOneLine(result.stderr);
+    assert.ok(!result.stderr.includes('s3cret'), result.stderr);
+  });
+
   test('an unknown command exits 2', async (t) => {
     const result = await run(t, ['frobnicate']);
     assert.equal(result.code, 2);
