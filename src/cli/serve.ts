@@ -2,9 +2,10 @@
  * `package-indexer serve`: wires configuration, logger, metrics, store and listeners together,
  * and shuts them down in order on SIGTERM or SIGINT.
  */
-import { redactDatabaseUrl, resolveConfig, type Config } from '../config.js';
+import { redactDatabaseUrl, resolveConfig, settingName, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import type { ParsedArgs } from './command.js';
+import { createBackend } from './create-backend.js';
 import { startIndexer } from './indexer.js';
 
 /** The configuration as logged: no password of a database URL. */
@@ -28,7 +29,7 @@ export async function serve({ values }: ParsedArgs): Promise<number> {
   const config = resolveConfig(values, process.env);
   const logger = await createLogger(config);
   const signal = waitForSignal();
-  const indexer = await startIndexer(config, logger);
+  const indexer = await startIndexer(config, logger, createBackend, (key) => settingName(key, values, process.env));
   const { address, adminAddress, backend } = indexer;
   logger.info({ config: redactConfig(config), store: backend.description, address, adminAddress }, 'package-indexer listening');
 

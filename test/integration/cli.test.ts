@@ -67,6 +67,16 @@ function optionsInHelp(help: string): string[] {
   return [...help.matchAll(/^ {2}--([a-z][a-z0-9-]*)/gm)].map((match) => match[1] ?? '');
 }
 
+/** A port on 127.0.0.1 that a listener of this process holds until the test ends. */
+async function holdPort(t: TestContext): Promise<number> {
+  const listener = net.createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  const address = listener.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return address.port;
+}
+
 describe('package-indexer help and version', () => {
   for (const command of COMMANDS) {
     test(`${command.name} --help lists exactly the options its parseArgs accepts, each with its meaning and default`, async (t) => {
@@ -140,6 +150,46 @@ describe('package-indexer usage and configuration errors', () => {
     assert.equal(result.code, 2);
     assertOneLine(result.stderr);
     assert.ok(!result.stderr.includes('s3cret'), result.stderr);
+  });
+
+  test('serve exits 4 with one line naming --port and the port when another process holds it', async (t) => {
+    const holder = await holdPort(t);
+    const result = await run(t, ['serve', '--in-memory', '--admin-port', 'off', '--host', '127.0.0.1', '--port', String(holder)]);
+    assert.equal(result.code, 4, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes(`--port ${holder}`), result.stderr);
+  });
+
+  test('serve exits 4 with one line naming PACKAGE_INDEXER_ADMIN_PORT when another process holds the admin port', async (t) => {
+    const holder = await holdPort(t);
+    const env = cleanEnv({ PACKAGE_INDEXER_ADMIN_PORT: String(holder) });
+    const result = await run(t, ['serve', '--in-memory', '--port', '0', '--host', '127.0.0.1'], { env });
+    assert.equal(result.code, 4, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes(`PACKAGE_INDEXER_ADMIN_PORT ${holder}`), result.stderr);
+  });
+
+  test('serve exits 4 with one line naming --host when no interface has its address', async (t) => {
+    // 192.0.2.0/24 is reserved for documentation (RFC 5737): no machine has it
+    const result = await run(t, ['serve', '--in-memory', '--admin-port', 'off', '--port', '0', '--host', '192.0.2.1']);
+    assert.equal(result.code, 4, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('--host "192.0.2.1"'), result.stderr);
+  });
+
+  test('serve exits 2 with one line naming PACKAGE_INDEXER_HOST when it is blank', async (t) => {
+    const result = await run(t, ['serve', '--in-memory', '--admin-port', 'off', '--port', '0'], { env: cleanEnv({ PACKAGE_INDEXER_HOST: ' ' }) });
+    assert.equal(result.code, 2, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('PACKAGE_INDEXER_HOST'), result.stderr);
+  });
+
+  test('serve exits 2 when the admin port is OFF, saying the word it takes is off', async (t) => {
+    const result = await run(t, ['serve', '--in-memory', '--port', '0'], { env: cleanEnv({ PACKAGE_INDEXER_ADMIN_PORT: 'OFF' }) });
+    assert.equal(result.code, 2, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('PACKAGE_INDEXER_ADMIN_PORT'), result.stderr);
+    assert.match(result.stderr, /\boff\b/);
   });
 
   test('an unknown command exits 2', async (t) => {
