@@ -3,6 +3,7 @@
  * and shuts them down in order on SIGTERM or SIGINT.
  */
 import { redactDatabaseUrl, resolveConfig, settingName, type Config } from '../config.js';
+import { announceListening } from '../client/listening-message.js';
 import { createLogger } from '../log.js';
 import type { ParsedArgs } from './command.js';
 import { createBackend } from './create-backend.js';
@@ -32,6 +33,7 @@ export async function serve({ values }: ParsedArgs): Promise<number> {
   const indexer = await startIndexer(config, logger, createBackend, (key) => settingName(key, values, process.env));
   const { address, adminAddress, backend } = indexer;
   logger.info({ config: redactConfig(config), store: backend.description, address, adminAddress }, 'package-indexer listening');
+  announceListening(address, adminAddress);
 
   logger.info({ signal: await signal }, 'shutting down');
   const startedAt = performance.now();

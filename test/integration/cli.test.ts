@@ -228,6 +228,13 @@ describe('package-indexer serve and client', () => {
     assert.equal(result.stdout, 'OK\nOK\nFAIL\n');
   });
 
+  test('a serve child that logs only warnings is found and answers', async (t) => {
+    const serve = await startServe(t, ['--in-memory', '--log-level', 'warn']);
+    const client = await RawClient.connect(t, serve.port);
+    assert.deepEqual(await client.exchange('INDEX|a|'), ['OK']);
+    assert.ok(!serve.logs.some((line) => line['msg'] === 'package-indexer listening'), 'the listening line is an info line');
+  });
+
   test('serve exits 0 on SIGTERM, closing open connections first', { timeout: 20_000 }, async (t) => {
     const serve = await startServe(t, ['--in-memory']);
     const open = await RawClient.connect(t, serve.port);
@@ -248,9 +255,9 @@ describe('package-indexer check and bench', () => {
     assert.ok(result.stdout.startsWith('PASS:'), result.stdout);
   });
 
-  test('bench --spawn-server passes --server-args to the serve it starts and prints its figures as JSON', async (t) => {
+  test('bench --spawn-server passes --server-args to the serve it starts, finds it at any log level, and prints its figures as JSON', async (t) => {
     const args = ['--packages', '200', '--connections', '2', '--pipeline', '2', '--warmup-seconds', '0', '--duration-seconds', '0.3', '--json'];
-    const result = await run(t, ['bench', '--spawn-server', '--server-args', '--in-memory', ...args]);
+    const result = await run(t, ['bench', '--spawn-server', '--server-args', '--in-memory --log-level warn', ...args]);
     assert.equal(result.code, 0, result.stderr);
     const figures = JSON.parse(result.stdout) as { target: { result: { requests: number; connectionErrors: number; replies: { ERROR: number } } } };
     assert.ok(figures.target.result.requests > 0);
