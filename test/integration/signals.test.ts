@@ -5,24 +5,14 @@
  * there and not be confused with another process's.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { RawClient, isConnectionRefused, waitFor } from '../helpers/server-harness.js';
+import { closedPort } from '../helpers/run-cli.js';
 import { startServe } from '../helpers/serve-child.js';
-
-/** A port nothing listens on: one the kernel just handed out and we closed again. */
-async function freePort(): Promise<number> {
-  const listener = net.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const address = listener.address();
-  assert.ok(address !== null && typeof address === 'object');
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
-  return address.port;
-}
 
 for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
   test(`${signal} is logged and ignored: the server answers on and no inspector opens`, { timeout: 20_000 }, async (t) => {
-    const inspectorPort = await freePort();
+    const inspectorPort = await closedPort();
     const serve = await startServe(t, ['--in-memory'], { nodeArgs: [`--inspect-port=127.0.0.1:${inspectorPort}`] });
     const client = await RawClient.connect(t, serve.port);
     assert.deepEqual(await client.exchange('INDEX|a|'), ['OK']);
