@@ -49,7 +49,7 @@ export function waitForListening(child: ChildProcess, timeoutMs: number, stderrT
   return new Promise((resolve, reject) => {
     const settle = (): void => {
       clearTimeout(timer);
-      child.off('exit', onExit);
+      child.off('close', onClose);
       child.off('message', onMessage);
     };
     const fail = (why: string): void => {
@@ -58,13 +58,14 @@ export function waitForListening(child: ChildProcess, timeoutMs: number, stderrT
       reject(new ChildServerError(`${why}${tail === '' ? '' : `; its stderr ends with: ${tail}`}`));
     };
     const timer = setTimeout(() => fail(`the child server reported no listening address within ${timeoutMs} ms`), timeoutMs);
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`the child server exited (${signal ?? `code ${String(code)}`}) before it listened`);
+    // 'close' rather than 'exit': by then its stderr has been read to the end, for the message
+    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => fail(`the child server exited (${signal ?? `code ${String(code)}`}) before it listened`);
     const onMessage = (message: unknown): void => {
       if (!isListeningMessage(message)) return;
       settle();
       resolve(message);
     };
-    child.once('exit', onExit);
+    child.once('close', onClose);
     child.on('message', onMessage);
   });
 }
