@@ -11,10 +11,10 @@ import { BenchSetupError, UsageError } from '../errors.js';
 import { encodeCommand } from '../protocol/encode.js';
 import { cpuMilliseconds } from '../client/process-usage.js';
 import { BASELINE_SCRIPT, MAIN_SCRIPT, startChildServer, type ChildServer } from '../client/child-server.js';
-import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
+import type { ParsedArgs } from './command.js';
 import type { Endpoint } from '../client/connect-many.js';
 import { ProtocolClient } from '../client/protocol-client.js';
-import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom } from './run-options.js';
+import { datasetFrom, targetsFrom } from './run-options.js';
 
 export interface BenchOptions {
   /** Packages, each after its dependencies; indexed before the timed run. */
@@ -129,33 +129,6 @@ async function sendAll(target: Endpoint, dataset: Dataset, kind: 'INDEX' | 'REMO
   }
 }
 
-const USAGE = `Usage: package-indexer bench [options]
-
-Load generator. Indexes the dataset through one connection (untimed), warms up, then runs a mix
-of QUERY (most) and writes that succeed (re-INDEX of a package with its own deps; REMOVE then
-INDEX of a package nobody depends on) for a fixed time, and prints requests/s and latency
-percentiles. One process, one thread, many sockets: on a small machine a second generator process
-would take the core the server needs.
-
-${TARGET_USAGE}
-${datasetUsage(10_000)}
-  --connections C        sockets (default 100)
-  --pipeline K           requests in flight per socket; 1 is ping-pong (default 1)
-  --duration-seconds S   measured time (default 10)
-  --warmup-seconds S     unrecorded load before it (default 1)
-  --write-percent P      share of INDEX and REMOVE requests (default 20)
-  --baseline             first measure a trivial server (OK to every line) with the same load,
-                         then the target, and print ours/baseline ratios
-  --spawn-server         start \`serve --port 0 --admin-port off\` as a child and measure it
-  --server-args "ARGS"   extra arguments for the spawned serve, e.g. "--in-memory"
-  --rounds N             repeat the whole run N times (baseline and target alternating) and
-                         print the median ours/baseline ratios (default 1)
-  --json                 print the figures as JSON instead of a table
-
-For a server it started (--baseline, --spawn-server) it also prints the server's CPU time per
-request (from /proc): steadier than requests/s on a shared machine, where the generator competes
-for the same cores.`;
-
 function row(name: string, run: BenchRun): string {
   const { result } = run;
   const ms = (us: number): string => (us / 1000).toFixed(3).padStart(9);
@@ -177,55 +150,26 @@ function formatTable(result: BenchResult, heading: string): string {
   return lines.join('\n');
 }
 
-/** parseArgs refuses `--server-args --in-memory` (a value that looks like a flag); glue it on. */
-function gluedServerArgs(args: readonly string[]): string[] {
-  const glued: string[] = [];
-  for (let at = 0; at < args.length; at++) {
-    const value = args[at + 1];
-    if (args[at] === '--server-args' && value !== undefined) {
-      glued.push(`--server-args=${value}`);
-      at++;
-    } else {
-      glued.push(args[at] ?? '');
-    }
-  }
-  return glued;
-}
-
-async function bench(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(gluedServerArgs(args), {
-    ...TARGET_OPTIONS,
-    ...DATASET_OPTIONS,
-    connections: { type: 'string' },
-    pipeline: { type: 'string' },
-    'duration-seconds': { type: 'string' },
-    'warmup-seconds': { type: 'string' },
-    'write-percent': { type: 'string' },
-    baseline: { type: 'boolean' },
-    'spawn-server': { type: 'boolean' },
-    'server-args': { type: 'string' },
-    json: { type: 'boolean' },
-    rounds: { type: 'string' },
-  });
-  const spawnServer = values['spawn-server'] === true;
-  if (!spawnServer && values['server-args'] !== undefined) throw new UsageError('--server-args needs --spawn-server');
-  if (spawnServer && (values.targets !== undefined || values.host !== undefined || values.port !== undefined)) throw new UsageError('--spawn-server replaces --host, --port and --targets');
+export async function bench(args: ParsedArgs): Promise<number> {
+  const spawnServer = args.switch('spawn-server');
+  if (!spawnServer && args.given('server-args')) throw new UsageError('--server-args needs --spawn-server');
+  if (spawnServer && (args.given('targets') || args.given('host') || args.given('port'))) throw new UsageError('--spawn-server replaces --host, --port and --targets');
   const settings = {
-    targets: spawnServer ? [] : targetsFrom(values),
-    connections: integerOption(values, 'connections', 100, 1),
-    pipeline: integerOption(values, 'pipeline', 1, 1),
-    durationMs: numberOption(values, 'duration-seconds', 10, 0.1, 86_400) * 1000,
-    warmupMs: numberOption(values, 'warmup-seconds', 1, 0, 3_600) * 1000,
-    writePercent: numberOption(values, 'write-percent', 20, 0, 100),
-    seed: seedOption(values),
-    baseline: values.baseline === true,
-    spawnServerArgs: spawnServer ? String(values['server-args'] ?? '').split(/\s+/).filter((arg) => arg !== '') : undefined,
+    targets: spawnServer ? [] : targetsFrom(args),
+    connections: args.integer('connections', 1),
+    pipeline: args.integer('pipeline', 1),
+    durationMs: args.number('duration-seconds', 0.1, 86_400) * 1000,
+    warmupMs: args.number('warmup-seconds', 0, 3_600) * 1000,
+    writePercent: args.number('write-percent', 0, 100),
+    seed: args.integer('seed'),
+    baseline: args.switch('baseline'),
+    spawnServerArgs: spawnServer ? (args.text('server-args') ?? '').split(/\s+/).filter((arg) => arg !== '') : undefined,
   };
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
-  const rounds = integerOption(values, 'rounds', 1, 1);
-  const { dataset, description } = await datasetFrom(values, 10_000);
+  const rounds = args.integer('rounds', 1);
+  const { dataset, description } = await datasetFrom(args);
   progress(`dataset: ${description}`);
   const results: BenchResult[] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -234,7 +178,7 @@ async function bench(args: string[]): Promise<number> {
   }
   const heading = `bench: ${settings.connections} connections, pipeline ${settings.pipeline}, ${settings.durationMs / 1000} s measured after ${settings.warmupMs / 1000} s warmup, ${settings.writePercent}% writes; dataset: ${description}`;
   const medians = medianRatios(results);
-  if (values.json === true) {
+  if (args.switch('json')) {
     const [only] = results;
     const body = rounds === 1 && only !== undefined ? { settings, dataset: description, ...only } : { settings, dataset: description, rounds: results, medianRatios: medians };
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
@@ -266,5 +210,3 @@ function median(values: readonly number[]): number {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
-
-export const benchCommand: CliCommand = { name: 'bench', summary: 'load generator: throughput and latency', usage: USAGE, run: bench };

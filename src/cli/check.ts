@@ -7,10 +7,10 @@
  */
 import type { Dataset, Package } from '../dataset/dataset.js';
 import { Random } from '../dataset/random.js';
-import { integerOption, parseCommandArgs, type CliCommand } from './command.js';
+import type { ParsedArgs } from './command.js';
 import { CheckClient, CheckState, type Mismatch } from '../client/check-client.js';
 import { connectMany, type Endpoint } from '../client/connect-many.js';
-import { DATASET_OPTIONS, TARGET_OPTIONS, TARGET_USAGE, datasetFrom, datasetUsage, numberOption, seedOption, targetsFrom } from './run-options.js';
+import { datasetFrom, targetsFrom } from './run-options.js';
 
 export interface CheckOptions {
   /** Packages, each after its dependencies. */
@@ -127,25 +127,6 @@ async function runPhase(name: string, packages: number, progress: (line: string)
   return { name, durationMs, requests: state.requests - requestsBefore };
 }
 
-const USAGE = `Usage: package-indexer check [options]
-
-Conformance and stress run against a running server, like the original challenge's harness:
-N clients (one connection each, one request in flight) take shares of a dataset and
-  1. remove all their packages (brute force: REMOVE until OK)
-  2. index them (brute force: INDEX until OK; dependencies may belong to other clients)
-  3. verify each with QUERY (expect OK)
-  4. remove them all (brute force)
-  5. verify each is gone (expect FAIL)
-With --broken-percent, a seeded share of requests is preceded by a broken line that must get
-ERROR on a connection that stays usable. Progress goes to stderr, the summary to stdout.
-Exits 0 when the server passed, 1 when it did not, 2 on bad usage.
-
-${TARGET_USAGE}
-${datasetUsage(3000)}
-  --concurrency N        clients (default 10)
-  --broken-percent P     percent of requests preceded by a broken line (default 0)
-  --stall-seconds S      fail when a brute-force phase makes no progress this long (default 30)`;
-
 function formatResult(result: CheckResult): string {
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   const lines = [
@@ -157,20 +138,13 @@ function formatResult(result: CheckResult): string {
   return lines.join('\n');
 }
 
-async function check(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    ...TARGET_OPTIONS,
-    ...DATASET_OPTIONS,
-    concurrency: { type: 'string' },
-    'broken-percent': { type: 'string' },
-    'stall-seconds': { type: 'string' },
-  });
-  const targets = targetsFrom(values);
-  const concurrency = integerOption(values, 'concurrency', 10, 1);
-  const brokenPercent = numberOption(values, 'broken-percent', 0, 0, 100);
-  const stallTimeoutMs = numberOption(values, 'stall-seconds', 30, 0.1, 86_400) * 1000;
-  const seed = seedOption(values);
-  const { dataset, description } = await datasetFrom(values, 3000);
+export async function check(args: ParsedArgs): Promise<number> {
+  const targets = targetsFrom(args);
+  const concurrency = args.integer('concurrency', 1);
+  const brokenPercent = args.number('broken-percent', 0, 100);
+  const stallTimeoutMs = args.number('stall-seconds', 0.1, 86_400) * 1000;
+  const seed = args.integer('seed');
+  const { dataset, description } = await datasetFrom(args);
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
@@ -179,5 +153,3 @@ async function check(args: string[]): Promise<number> {
   process.stdout.write(`${formatResult(result)}\n`);
   return result.passed ? 0 : 1;
 }
-
-export const checkCommand: CliCommand = { name: 'check', summary: 'conformance and stress run against a server', usage: USAGE, run: check };

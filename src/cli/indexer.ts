@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { AdminServer } from '../admin/http.js';
-import type { Config } from '../config.js';
+import { settingName, type Config } from '../config.js';
+import { ListenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createMetrics, disabledMetrics, type Metrics } from '../metrics.js';
 import { IndexServer } from '../server/server.js';
@@ -23,8 +24,48 @@ export interface RunningIndexer {
 }
 
 export type BackendFactory = (config: Config, logger: Logger, metrics: Metrics) => Backend;
+/** How a setting is named in messages: the flag or the variable the user gave. */
+export type SettingNamer = (key: keyof Config) => string;
 
-export async function startIndexer(config: Config, logger: Logger, makeBackend: BackendFactory = createBackend): Promise<RunningIndexer> {
+interface Listener {
+  readonly port: number;
+  readonly host: string;
+  readonly portSetting: keyof Config;
+  readonly hostSetting: keyof Config;
+}
+
+/**
+ * A listener's failure as one line naming the setting to change and its value; Node's own words
+ * (`listen EADDRINUSE: address already in use :::8080`) name neither. Other errors pass as they are.
+ */
+function listenError(error: unknown, listener: Listener, nameOf: SettingNamer): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const { port } = listener;
+  const portName = `${nameOf(listener.portSetting)} ${port}`;
+  const hostName = `${nameOf(listener.hostSetting)} "${listener.host}"`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ListenError('PI_ERR_LISTEN_IN_USE', nameOf(listener.portSetting), port, `${portName}: another process already listens on this port; stop it or choose another port`, { cause: error });
+    case 'EACCES':
+      return new ListenError('PI_ERR_LISTEN', nameOf(listener.portSetting), port, `${portName}: not permitted to listen on this port (below 1024 it needs privileges)`, { cause: error });
+    case 'EADDRNOTAVAIL':
+    case 'EAFNOSUPPORT':
+      return new ListenError('PI_ERR_LISTEN', nameOf(listener.hostSetting), port, `${hostName}: no interface of this machine has this address (${code})`, { cause: error });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return new ListenError('PI_ERR_LISTEN', nameOf(listener.hostSetting), port, `${hostName}: the name does not resolve to an address (${code})`, { cause: error });
+    default:
+      return error;
+  }
+}
+
+export async function startIndexer(
+  config: Config,
+  logger: Logger,
+  makeBackend: BackendFactory = createBackend,
+  nameOf: SettingNamer = (key) => settingName(key, {}, {}),
+): Promise<RunningIndexer> {
   warnIfDescriptorsShort(config, logger);
   // with no admin port nobody can read the metrics, so none are collected
   const metrics = config.adminPort === null ? disabledMetrics() : createMetrics();
@@ -35,11 +76,16 @@ export async function startIndexer(config: Config, logger: Logger, makeBackend: 
     ? undefined
     : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections, connectionLimit: config.adminConnectionLimit });
   // the admin port comes up first, so /healthz answers and /readyz says 503 while the store loads
-  const adminAddress = await admin?.listen(config.adminPort ?? 0, config.adminHost);
+  const adminListener = { port: config.adminPort ?? 0, host: config.adminHost, portSetting: 'adminPort', hostSetting: 'adminHost' } as const;
+  const adminAddress = await admin?.listen(adminListener.port, adminListener.host).catch((error: unknown) => {
+    throw listenError(error, adminListener, nameOf);
+  });
   let address: AddressInfo;
   try {
     await backend.open();
-    address = await server.listen(config.port, config.host);
+    address = await server.listen(config.port, config.host).catch((error: unknown) => {
+      throw listenError(error, { port: config.port, host: config.host, portSetting: 'port', hostSetting: 'host' }, nameOf);
+    });
   } catch (error) {
     await admin?.close();
     await backend.close();

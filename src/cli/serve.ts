@@ -1,29 +1,38 @@
 /**
  * `package-indexer serve`: wires configuration, logger, metrics, store and listeners together,
- * and shuts them down in order on SIGTERM or SIGINT.
+ * and shuts them down in order on SIGTERM or SIGINT. Other signals a daemon's users send are
+ * logged and ignored (README "Signals").
  */
-import { DEFAULTS, SETTINGS, redactDatabaseUrl, resolveConfig, type Config } from '../config.js';
-import { createLogger } from '../log.js';
-import { parseCommandArgs, type CliCommand, type OptionSpec } from './command.js';
+import { redactDatabaseUrl, resolveConfig, settingName, type Config } from '../config.js';
+import { announceListening } from '../client/listening-message.js';
+import { createLogger, type Logger } from '../log.js';
+import type { ParsedArgs } from './command.js';
+import { createBackend } from './create-backend.js';
 import { startIndexer } from './indexer.js';
-
-const OPTIONS: OptionSpec = Object.fromEntries(
-  SETTINGS.map(({ flag, key }) => [flag, { type: key === 'inMemory' ? 'boolean' : 'string' }] as const),
-);
-
-function usage(): string {
-  const rows = SETTINGS.map(({ flag, env, key }) => {
-    const fallback = DEFAULTS[key];
-    return `  --${flag.padEnd(20)} ${env.padEnd(38)} default: ${fallback === undefined ? '(none)' : JSON.stringify(fallback)}`;
-  });
-  return ['Usage: package-indexer serve [options]', '', 'Runs the index server. Each option can also be set by its environment variable; the flag wins.', '', ...rows].join('\n');
-}
 
 /** The configuration as logged: no password of a database URL. */
 function redactConfig(config: Config): Config {
   return { ...config, databaseUrl: config.databaseUrl === undefined ? undefined : redactDatabaseUrl(config.databaseUrl) };
 }
 
+/**
+ * Signals whose default would end the server (SIGHUP, SIGUSR2) or open Node's inspector to anyone
+ * on the machine (SIGUSR1; a listener turns that off), and the reason each is ignored.
+ */
+const IGNORED_SIGNALS = {
+  SIGHUP: 'there is nothing to reload (settings are read at start) and no log to reopen (stdout, or a syslog socket that reconnects by itself)',
+  SIGUSR1: 'the inspector opens only when node is started with --inspect',
+  SIGUSR2: 'no action is bound to it',
+} as const satisfies Partial<Record<NodeJS.Signals, string>>;
+
+/** Logs each ignored signal at warn, once per delivery, for as long as the process runs. */
+function ignoreSignals(logger: Logger): void {
+  for (const [signal, why] of Object.entries(IGNORED_SIGNALS)) {
+    process.on(signal, () => logger.warn({ signal }, `${signal} ignored: ${why}`));
+  }
+}
+
+/** Resolves on the first SIGTERM or SIGINT; a second one finds no listener and ends the process at once. */
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -36,14 +45,15 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function serve(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS);
+export async function serve({ values }: ParsedArgs): Promise<number> {
   const config = resolveConfig(values, process.env);
   const logger = await createLogger(config);
+  ignoreSignals(logger);
   const signal = waitForSignal();
-  const indexer = await startIndexer(config, logger);
+  const indexer = await startIndexer(config, logger, createBackend, (key) => settingName(key, values, process.env));
   const { address, adminAddress, backend } = indexer;
   logger.info({ config: redactConfig(config), store: backend.description, address, adminAddress }, 'package-indexer listening');
+  announceListening(address, adminAddress);
 
   logger.info({ signal: await signal }, 'shutting down');
   const startedAt = performance.now();
@@ -51,5 +61,3 @@ async function serve(args: string[]): Promise<number> {
   logger.info({ durationMs: Math.round(performance.now() - startedAt) }, 'stopped');
   return 0;
 }
-
-export const serveCommand: CliCommand = { name: 'serve', summary: 'run the index server', usage: usage(), run: serve };

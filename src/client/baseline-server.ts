@@ -3,10 +3,12 @@
  * `OK\n` to every line. Framing is one indexOf('\n') scan per chunk and one write per chunk, so
  * its figures are what Node's sockets alone cost on this machine; our server's overhead is the
  * difference. Usage: node dist/src/client/baseline-server.js [PORT] (default 0: any free port); it
- * prints `{"msg":"baseline listening","address":{"port":N}}` on stdout once it listens.
+ * prints `{"msg":"baseline listening","address":{"port":N}}` on stdout once it listens, and sends
+ * its address to a parent that spawned it with an IPC channel.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { announceListening } from './listening-message.js';
 
 const LF = 0x0a; // \n
 const OK = Buffer.from('OK\n');
@@ -28,6 +30,7 @@ const port = Number(process.argv[2] ?? 0);
 server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
   const address = server.address() as AddressInfo;
   process.stdout.write(`${JSON.stringify({ msg: 'baseline listening', address: { port: address.port } })}\n`);
+  announceListening(address);
 });
 
 const stop = (): void => {

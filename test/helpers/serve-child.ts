@@ -1,15 +1,23 @@
 /**
  * Runs the built `package-indexer serve` as a child process, as a user would, for the tests that
  * need a real process: restarts, kill -9, locks held by another process, refusals with exit codes.
- * The child listens on 127.0.0.1 port 0 with the admin port off; its port comes from its log.
+ * The child listens on 127.0.0.1 port 0 with the admin port off; it reports its port over an IPC
+ * channel, as it does to bench, so any log level and any log destination work.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { MAIN_SCRIPT, portOf } from '../../src/client/child-server.js';
+import { parseCommandArgs } from '../../src/cli/command.js';
+import { serveCommand } from '../../src/cli/commands.js';
+import { MAIN_SCRIPT, waitForListening } from '../../src/client/child-server.js';
+import { resolveConfig } from '../../src/config.js';
+import { waitFor } from './server-harness.js';
 import { TIMED_OUT, withTimeout } from '../../src/with-timeout.js';
+
+/** What every child gets before the test's own arguments, which may override them. */
+const DEFAULT_ARGS = ['--port', '0', '--host', '127.0.0.1', '--admin-port', 'off'];
 
 /** The built executable, dist/src/cli/main.js. */
 export const MAIN = MAIN_SCRIPT;
@@ -24,6 +32,8 @@ export interface Finished {
 export interface ServeChild {
   readonly pid: number;
   readonly port: number;
+  /** The admin port, unless it is off. */
+  readonly adminPort: number | undefined;
   /** The JSON log lines printed so far. */
   readonly logs: ReadonlyArray<Record<string, unknown>>;
   readonly finished: Promise<Finished>;
@@ -36,10 +46,10 @@ export interface ServeOptions {
   /** Run as the unprivileged user `nobody` when the tests run as root (root ignores file modes). */
   readonly unprivileged?: boolean;
   readonly timeoutMs?: number;
-  /** The child logs elsewhere than stdout (syslog): find its listening port in /proc instead (Linux). */
-  readonly logsElsewhere?: boolean;
   /** Lowers the child's limit on open files (`ulimit -n` in a shell that then runs it). */
   readonly openFilesLimit?: number;
+  /** Options for node itself, before the script (`--inspect-port=N`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** True when the tests run as root, so a child must drop to `nobody` to be denied anything. */
@@ -62,13 +72,20 @@ function makeWritable(dir: string): void {
   }
 }
 
-function launch(t: TestContext, args: readonly string[], options: ServeOptions): { child: ChildProcess; finished: Promise<Finished>; stderr: () => string } {
+interface Launched {
+  readonly child: ChildProcess;
+  readonly finished: Promise<Finished>;
+  /** What it printed on stderr so far. */
+  readonly stderr: () => string;
+}
+
+function launch(t: TestContext, args: readonly string[], options: ServeOptions): Launched {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('PACKAGE_INDEXER_')) env[key] = value;
   }
   const identity = options.unprivileged === true && RUNNING_AS_ROOT ? { uid: 65534, gid: 65534 } : {};
-  const command = [process.execPath, MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--admin-port', 'off', ...args];
+  const command = [process.execPath, ...(options.nodeArgs ?? []), MAIN, 'serve', ...DEFAULT_ARGS, ...args];
   // sh -c 'ulimit -n "$0" && exec "$@"' LIMIT node ...: exec keeps the pid, so kill reaches node
   const [file, ...argv] = options.openFilesLimit === undefined
     ? command
@@ -76,7 +93,7 @@ function launch(t: TestContext, args: readonly string[], options: ServeOptions):
   const child = spawn(file as string, argv, {
     env,
     cwd: os.tmpdir(),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     ...identity,
   });
   t.after(() => {
@@ -92,41 +109,25 @@ function launch(t: TestContext, args: readonly string[], options: ServeOptions):
   return { child, finished, stderr: () => stderr };
 }
 
-/** Starts `serve` and resolves once it listens; rejects with its output if it exits or stalls first. */
+/** Starts `serve` and resolves once it listens; rejects with its stderr if it exits or stalls first. */
 export async function startServe(t: TestContext, args: readonly string[], options: ServeOptions = {}): Promise<ServeChild> {
   const { child, finished, stderr } = launch(t, args, options);
   const logs: Array<Record<string, unknown>> = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve did not listen in time')), options.timeoutMs ?? 15_000);
-    const poll = options.logsElsewhere === true ? setInterval(() => {
-      const listening = listeningPortOf(child.pid as number);
-      if (listening === undefined) return;
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve(listening);
-    }, 20) : undefined;
-    void finished.then((result) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`serve exited with code ${String(result.code)} before listening: ${result.stderr}`));
-    });
-    let pending = '';
-    child.stdout?.on('data', (text: string) => {
-      pending += text;
-      for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
-        const text = pending.slice(0, at);
-        pending = pending.slice(at + 1);
-        const line = parseLogLine(text);
-        if (line !== undefined) logs.push(line);
-        const listening = portOf(text);
-        if (listening !== undefined) {
-          clearTimeout(timer);
-          resolve(listening);
-        }
-      }
-    });
+  let pending = '';
+  child.stdout?.on('data', (text: string) => {
+    pending += text;
+    for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
+      const line = parseLogLine(pending.slice(0, at));
+      pending = pending.slice(at + 1);
+      if (line !== undefined) logs.push(line);
+    }
   });
-  return { pid: child.pid as number, port, logs, finished, stderr, kill: (signal) => child.kill(signal) };
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const { address, adminAddress } = await waitForListening(child, timeoutMs, stderr);
+  // pino writes stdout asynchronously, so the message may overtake the startup lines; when they go
+  // to stdout, wait for the listening line, after which `logs` holds every line before it
+  if (printsListeningLine(args)) await waitFor(() => logs.some((line) => line['msg'] === 'package-indexer listening'), timeoutMs, 'the listening log line');
+  return { pid: child.pid as number, port: address.port, adminPort: adminAddress?.port, logs, finished, stderr, kill: (signal) => child.kill(signal) };
 }
 
 /** Runs `serve` expecting it to refuse to start; resolves with how it exited. */
@@ -138,35 +139,13 @@ export async function serveUntilExit(t: TestContext, args: readonly string[], op
   throw new Error('serve did not exit in time');
 }
 
-const TCP_LISTEN = '0A';
-
-/**
- * The port of the one IPv4 TCP socket a process listens on, from /proc: its socket inodes among
- * its file descriptors, matched with the listening sockets of its network namespace.
- */
-export function listeningPortOf(pid: number): number | undefined {
-  let inodes: Set<string>;
-  let table: string;
+/** Whether serve with these arguments logs its startup to stdout at info level or finer. */
+function printsListeningLine(args: readonly string[]): boolean {
   try {
-    inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => /^socket:\[(\d+)\]$/.exec(readLinkOrEmpty(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''));
-    table = fs.readFileSync(`/proc/${pid}/net/tcp`, 'utf8');
+    const config = resolveConfig(parseCommandArgs(serveCommand, [...DEFAULT_ARGS, ...args]).values, {});
+    return config.logDestination.transport === 'stdout' && ['info', 'debug', 'trace'].includes(config.logLevel);
   } catch {
-    return undefined;
-  }
-  for (const line of table.split('\n').slice(1)) {
-    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-    const fields = line.trim().split(/\s+/);
-    const [, local = '', , state, , , , , , inode = ''] = fields;
-    if (state === TCP_LISTEN && inodes.has(inode)) return Number.parseInt(local.split(':')[1] ?? '', 16);
-  }
-  return undefined;
-}
-
-function readLinkOrEmpty(file: string): string {
-  try {
-    return fs.readlinkSync(file);
-  } catch {
-    return '';
+    return false; // it refuses these arguments and will not start
   }
 }
 

@@ -1,63 +1,12 @@
 /**
- * The built executable as a user runs it: exit codes, one-line errors naming the bad setting,
- * `serve` on a free port found from its startup log line, `client`, `check` and `bench` against it,
- * and SIGTERM.
+ * The built executable as a user runs it: exit codes, one-line errors naming the bad setting or
+ * port, `serve` found through its IPC report, `client`, `check` and `bench` against it, and SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { RawClient } from '../helpers/server-harness.js';
-import { MAIN, startServe, type Finished } from '../helpers/serve-child.js';
-
-/** The caller's environment without any PACKAGE_INDEXER_ setting, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('PACKAGE_INDEXER_')) env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-/** Collects the child's output until it exits. */
-function finished(child: ChildProcess, timeoutMs = 10_000): Promise<Finished> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the process did not exit in time; stderr: ${stderr}`)), timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** Runs the executable with `args`, `input` on its stdin, and collects how it exits. */
-async function run(t: TestContext, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Finished> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const done = finished(child);
-  child.stdin?.end(options.input ?? '');
-  return done;
-}
-
-function assertOneLine(text: string): void {
-  assert.equal(text.trimEnd().split('\n').length, 1, `expected one line, got ${JSON.stringify(text)}`);
-}
-
-/** A port nothing listens on: one the kernel just handed out and we closed again. */
-async function closedPort(): Promise<number> {
-  const listener = net.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const address = listener.address();
-  assert.ok(address !== null && typeof address === 'object');
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
-  return address.port;
-}
+import { assertOneLine, cleanEnv, closedPort, holdPort, run } from '../helpers/run-cli.js';
+import { startServe } from '../helpers/serve-child.js';
 
 describe('package-indexer usage and configuration errors', () => {
   test('serve exits 2 with one line naming PACKAGE_INDEXER_PORT when it is invalid', async (t) => {
@@ -72,6 +21,62 @@ describe('package-indexer usage and configuration errors', () => {
     assert.equal(result.code, 2);
     assertOneLine(result.stderr);
     assert.ok(result.stderr.includes('--connection-limit'), result.stderr);
+  });
+
+  test('serve names an unreachable database without its password, in the URL or its query', async (t) => {
+    const url = `postgres://:s3cret@127.0.0.1:${await closedPort()}/index?password=s3cr2`;
+    const result = await run(t, ['serve', '--admin-port', 'off', '--database-url', url]);
+    assert.equal(result.code, 1);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('127.0.0.1'), result.stderr);
+    assert.ok(!`${result.stdout}${result.stderr}`.includes('s3cr'), result.stderr);
+  });
+
+  test('a usage error that quotes a database URL shows it without its password', async (t) => {
+    const result = await run(t, ['serve', '--in-memory', 'postgres://u:s3cret@db/x']);
+    assert.equal(result.code, 2);
+    assertOneLine(result.stderr);
+    assert.ok(!result.stderr.includes('s3cret'), result.stderr);
+  });
+
+  test('serve exits 4 with one line naming --port and the port when another process holds it', async (t) => {
+    const holder = await holdPort(t);
+    const result = await run(t, ['serve', '--in-memory', '--admin-port', 'off', '--host', '127.0.0.1', '--port', String(holder)]);
+    assert.equal(result.code, 4, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes(`--port ${holder}`), result.stderr);
+  });
+
+  test('serve exits 4 with one line naming PACKAGE_INDEXER_ADMIN_PORT when another process holds the admin port', async (t) => {
+    const holder = await holdPort(t);
+    const env = cleanEnv({ PACKAGE_INDEXER_ADMIN_PORT: String(holder) });
+    const result = await run(t, ['serve', '--in-memory', '--port', '0', '--host', '127.0.0.1'], { env });
+    assert.equal(result.code, 4, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes(`PACKAGE_INDEXER_ADMIN_PORT ${holder}`), result.stderr);
+  });
+
+  test('serve exits 4 with one line naming --host when no interface has its address', async (t) => {
+    // 192.0.2.0/24 is reserved for documentation (RFC 5737): no machine has it
+    const result = await run(t, ['serve', '--in-memory', '--admin-port', 'off', '--port', '0', '--host', '192.0.2.1']);
+    assert.equal(result.code, 4, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('--host "192.0.2.1"'), result.stderr);
+  });
+
+  test('serve exits 2 with one line naming PACKAGE_INDEXER_HOST when it is blank', async (t) => {
+    const result = await run(t, ['serve', '--in-memory', '--admin-port', 'off', '--port', '0'], { env: cleanEnv({ PACKAGE_INDEXER_HOST: ' ' }) });
+    assert.equal(result.code, 2, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('PACKAGE_INDEXER_HOST'), result.stderr);
+  });
+
+  test('serve exits 2 when the admin port is OFF, saying the word it takes is off', async (t) => {
+    const result = await run(t, ['serve', '--in-memory', '--port', '0'], { env: cleanEnv({ PACKAGE_INDEXER_ADMIN_PORT: 'OFF' }) });
+    assert.equal(result.code, 2, result.stderr);
+    assertOneLine(result.stderr);
+    assert.ok(result.stderr.includes('PACKAGE_INDEXER_ADMIN_PORT'), result.stderr);
+    assert.match(result.stderr, /\boff\b/);
   });
 
   test('an unknown command exits 2', async (t) => {
@@ -110,6 +115,13 @@ describe('package-indexer serve and client', () => {
     assert.equal(result.stdout, 'OK\nOK\nFAIL\n');
   });
 
+  test('a serve child that logs only warnings is found and answers', async (t) => {
+    const serve = await startServe(t, ['--in-memory', '--log-level', 'warn']);
+    const client = await RawClient.connect(t, serve.port);
+    assert.deepEqual(await client.exchange('INDEX|a|'), ['OK']);
+    assert.ok(!serve.logs.some((line) => line['msg'] === 'package-indexer listening'), 'the listening line is an info line');
+  });
+
   test('serve exits 0 on SIGTERM, closing open connections first', { timeout: 20_000 }, async (t) => {
     const serve = await startServe(t, ['--in-memory']);
     const open = await RawClient.connect(t, serve.port);
@@ -130,9 +142,9 @@ describe('package-indexer check and bench', () => {
     assert.ok(result.stdout.startsWith('PASS:'), result.stdout);
   });
 
-  test('bench --spawn-server passes --server-args to the serve it starts and prints its figures as JSON', async (t) => {
+  test('bench --spawn-server passes --server-args to the serve it starts, finds it at any log level, and prints its figures as JSON', async (t) => {
     const args = ['--packages', '200', '--connections', '2', '--pipeline', '2', '--warmup-seconds', '0', '--duration-seconds', '0.3', '--json'];
-    const result = await run(t, ['bench', '--spawn-server', '--server-args', '--in-memory', ...args]);
+    const result = await run(t, ['bench', '--spawn-server', '--server-args', '--in-memory --log-level warn', ...args]);
     assert.equal(result.code, 0, result.stderr);
     const figures = JSON.parse(result.stdout) as { target: { result: { requests: number; connectionErrors: number; replies: { ERROR: number } } } };
     assert.ok(figures.target.result.requests > 0);

@@ -39,7 +39,7 @@ describe('serve with a syslog receiver that is down', () => {
   for (const [name, kind, warns] of cases) {
     test(`answers commands and stops cleanly on SIGTERM when ${name}`, { timeout: 30_000 }, async (t) => {
       const destination = await closedDestination(t, kind);
-      const serve = await startServe(t, ['--in-memory', '--log-destination', destination], { logsElsewhere: true });
+      const serve = await startServe(t, ['--in-memory', '--log-destination', destination]);
       const client = await RawClient.connect(t, serve.port);
       assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|b|a', 'QUERY|b|', 'REMOVE|a|'), ['OK', 'OK', 'OK', 'FAIL']);
       if (warns) await waitFor(() => serve.stderr().includes(`cannot send logs to ${destination}`), 10_000, 'the warning on stderr');
@@ -56,7 +56,7 @@ describe('serve with a syslog receiver that is down', () => {
 
   test('reconnects to a TCP receiver that closed the connection and came back', { timeout: 40_000 }, async (t) => {
     const first = await tcpReceiver(t);
-    const serve = await startServe(t, ['--in-memory', '--log-destination', first.destination], { logsElsewhere: true });
+    const serve = await startServe(t, ['--in-memory', '--log-destination', first.destination]);
     await first.waitForMessage('package-indexer listening');
     await first.close();
     await waitFor(() => serve.stderr().includes(`cannot send logs to ${first.destination}`), 10_000, 'the warning on stderr');

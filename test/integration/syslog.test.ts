@@ -93,7 +93,7 @@ describe('serve --log-destination', () => {
   for (const [name, startReceiver] of RECEIVERS) {
     test(`sends serve's records as ${name}, up to the one it writes just before exiting`, { timeout: 30_000 }, async (t) => {
       const receiver = await startReceiver(t);
-      const serve = await startServe(t, ['--in-memory', '--log-destination', receiver.destination], { logsElsewhere: true });
+      const serve = await startServe(t, ['--in-memory', '--log-destination', receiver.destination]);
 
       const listening = await receiver.waitForMessage('package-indexer listening');
       assert.equal(listening.priority, 134);

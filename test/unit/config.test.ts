@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULTS, SETTINGS, redactDatabaseUrl, resolveConfig, type Config } from '../../src/config.js';
+import { DEFAULTS, SETTINGS, resolveConfig, settingName, type Config } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 function assertRejects(resolve: () => Config, setting: string): void {
@@ -26,6 +26,7 @@ function envOf(flag: string): string {
 /** Values each setting must refuse, by flag. */
 const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['port', ['abc', '-1', '65536', '80.5', '1e3', '0x50', '']],
+  ['host', [' ', 'a b', '127.0.0.1 ', '\t']],
   ['connection-limit', ['0', 'many', '-5', '1000001']],
   ['waiting-limit', ['-1', 'ten']],
   ['max-line-bytes', ['63', '67108865', '64k']],
@@ -38,8 +39,8 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['data-dir', ['']],
   ['in-memory', ['maybe', 'TRUE', '2']],
   ['fsync', ['never', 'Always']],
-  ['admin-port', ['on', '70000', '-1']],
-  ['admin-host', ['']],
+  ['admin-port', ['on', '70000', '-1', 'OFF', 'Off', '']],
+  ['admin-host', ['', ' ']],
   ['admin-connection-limit', ['0', '100001', '1e2', 'few']],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
   ['pool-size', ['0', '1001', 'big']],
@@ -114,6 +115,16 @@ describe('resolveConfig', () => {
     assert.deepEqual(resolveConfig({}, { PACKAGE_INDEXER_LOG_DESTINATION: 'unix:///run/syslog stream.sock' }).logDestination, { transport: 'unix', path: '/run/syslog stream.sock' });
   });
 
+  test('takes an empty host as all interfaces', () => {
+    assert.equal(resolveConfig({}, { PACKAGE_INDEXER_HOST: '' }).host, '');
+  });
+
+  test('names a setting as the user gave it: flag, else variable, else flag', () => {
+    assert.equal(settingName('port', { port: '1' }, { PACKAGE_INDEXER_PORT: '2' }), '--port');
+    assert.equal(settingName('port', {}, { PACKAGE_INDEXER_PORT: '2' }), 'PACKAGE_INDEXER_PORT');
+    assert.equal(settingName('adminPort', {}, {}), '--admin-port');
+  });
+
   test('treats an empty database URL as none', () => {
     assert.equal(resolveConfig({}, { PACKAGE_INDEXER_DATABASE_URL: '' }).databaseUrl, undefined);
   });
@@ -123,7 +134,7 @@ describe('resolveConfig', () => {
     for (const { key, flag, env } of SETTINGS) {
       assert.match(env, /^PACKAGE_INDEXER_[A-Z_]+$/);
       assert.ok(key in DEFAULTS, key);
-      if (flag !== 'host') assert.ok(covered.has(flag), `no bad values listed for --${flag}`);
+      assert.ok(covered.has(flag), `no bad values listed for --${flag}`);
     }
   });
 });
@@ -139,13 +150,15 @@ describe('resolveConfig rejects bad values', () => {
     });
   }
 
+  test('refuses an admin port of OFF with a message that names off, the word it takes', () => {
+    assert.throws(() => resolveConfig({}, { PACKAGE_INDEXER_ADMIN_PORT: 'OFF' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /\boff\b/);
+      return true;
+    });
+  });
+
   test('names the flag, not the variable, when the flag holds the bad value', () => {
     assertRejects(() => resolveConfig({ 'connection-limit': '0' }, { PACKAGE_INDEXER_CONNECTION_LIMIT: '10' }), '--connection-limit');
   });
-});
-
-test('a database URL is logged with its password masked and everything else kept', () => {
-  assert.equal(redactDatabaseUrl('postgres://indexer:s3cr%40t@db.internal:5432/index'), 'postgres://indexer:***@db.internal:5432/index');
-  assert.equal(redactDatabaseUrl('postgres://db.internal/index'), 'postgres://db.internal/index');
-  assert.equal(redactDatabaseUrl('postgresql://indexer@db/index'), 'postgresql://indexer@db/index');
 });
