@@ -101,6 +101,8 @@ test('running out of file descriptors is logged once, with its cause, and its en
   const child = await startServe(t, ['--in-memory', '--admin-port', '0', '--connection-limit', '1000'], { openFilesLimit: OPEN_FILES_LIMIT });
   const adminPort = adminPortOf(child);
   const failing = (): Array<Record<string, unknown>> => child.logs.filter((line) => line.level === 50 && line.code === 'EMFILE');
+  // the read side's thread opens files while it starts; once it answers, the descriptors in use hold still
+  assert.equal((await get(adminPort, '/v1/stats')).status, 200);
   const crowd = new SocketCrowd(t, child.port, 2 * OPEN_FILES_LIMIT);
   await crowd.settled();
   await waitFor(() => failing().length > 0, 20_000, 'the failed accepts to be logged');

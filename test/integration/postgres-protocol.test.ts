@@ -30,7 +30,7 @@ test('re-indexing replaces the dependency list, freeing dependencies that were d
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
   assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|b|', 'INDEX|c|', 'INDEX|app|a,b', 'REMOVE|a|', 'INDEX|app|b,c', 'REMOVE|a|', 'REMOVE|b|', 'INDEX|app|', 'REMOVE|b|', 'REMOVE|c|'), ['OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'OK']);
-  assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: [], dependents: [] });
+  assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: [], dependents: [], dependentsTotal: 0 });
   assert.deepEqual(await backend.counts(), { packages: 1, dependencies: 0 });
 });
 
@@ -38,8 +38,8 @@ test('a failed INDEX changes nothing, not even the dependencies that exist', asy
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
   assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|app|a', 'INDEX|app|a,missing', 'INDEX|new|a,missing', 'QUERY|new|'), ['OK', 'OK', 'FAIL', 'FAIL', 'FAIL']);
-  assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: ['a'], dependents: [] });
-  assert.deepEqual(await backend.reader.describe('a', 1_000), { name: 'a', dependencies: [], dependents: ['app'] });
+  assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: ['a'], dependents: [], dependentsTotal: 0 });
+  assert.deepEqual(await backend.reader.describe('a', 1_000), { name: 'a', dependencies: [], dependents: ['app'], dependentsTotal: 1 });
 });
 
 test('the read API lists names in code-point order, by prefix and after a cursor', async (t) => {
