@@ -102,4 +102,28 @@ for the same cores.`,
   run: async (args) => (await import('./bench.js')).bench(args),
 };
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand];
+export const graphCommand: CliCommand = {
+  name: 'graph',
+  summary: 'ask the index: what a package pulls in, what depends on it, install order, why, cycles',
+  synopsis: 'deps|dependents|order NAME | path FROM TO | cycles  [options]',
+  description: `Asks a running server's read API (its admin port) and prints the answer for a person, or as
+JSON with --json:
+  deps NAME         everything NAME pulls in, nearest first, with each one's distance (1 = direct)
+  dependents NAME   everything that depends on NAME: what stands in the way of removing it
+  order NAME        NAME and all it needs, each after its own dependencies, NAME last
+  path FROM TO      why FROM depends on TO: a shortest chain of dependencies
+  cycles            groups of packages that depend on each other
+Exits 0 with an answer, 1 when a package is not indexed, there is no path or no order (a cycle),
+or the server cannot be reached, 2 on bad usage.`,
+  options: {
+    admin: { type: 'string', value: 'URL', meaning: "the server's admin port", default: 'http://127.0.0.1:8081', env: 'PACKAGE_INDEXER_ADMIN_URL' },
+    'admin-token': { type: 'string', value: 'TOKEN', meaning: "the admin port's token, when it has one", env: 'PACKAGE_INDEXER_ADMIN_TOKEN' },
+    depth: { type: 'string', value: 'N|all', meaning: 'deps and dependents: how many steps to follow', default: 'all' },
+    limit: { type: 'string', value: 'N', meaning: 'the most packages (or cycles) to list; the total is always given', default: '100' },
+    json: { type: 'boolean', meaning: "print the server's JSON answer as it is" },
+  },
+  positionals: true,
+  run: async (args) => (await import('./graph.js')).graph(args),
+};
+
+export const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand, graphCommand];
