@@ -50,7 +50,7 @@ export function openStoreFile(dataDir: string, fsync: FsyncMode): StoreFile {
     created = checkFormat(db, file);
     configure(db, fsync, file);
     if (created) db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
-    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    writePidFile(pidFile);
   } catch (error) {
     db.close();
     throw refusal(error, file);
@@ -144,6 +144,22 @@ function configure(db: Database.Database, fsync: FsyncMode, file: string): void 
   }
   // in WAL mode, FULL syncs the log at every commit; NORMAL only at checkpoints
   db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
+}
+
+/**
+ * Writes a temporary file and renames it over the pid file, so that a failed write (a full disk)
+ * leaves the previous pid file or none, never an empty or partial one, and names the file it failed on.
+ */
+function writePidFile(pidFile: string): void {
+  const temporary = `${pidFile}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, `${process.pid}\n`);
+    fs.renameSync(temporary, pidFile);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', pidFile, `${pidFile} cannot be written (${reason})`, { cause: error });
+  }
 }
 
 function readPid(pidFile: string): string | undefined {
