@@ -108,6 +108,16 @@ describe('loading checks every row', () => {
     });
   }
 
+  test('a store file cut short (no write-ahead log) is refused as corrupt, naming the file', async (t) => {
+    const dataDir = tempDir(t);
+    await storeWith(dataDir, ...Array.from({ length: 3000 }, (_, i) => `INDEX|package-number-${i}|`));
+    const file = path.join(dataDir, STORE_FILE_NAME);
+    const pageBytes = 4096;
+    fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2 / pageBytes) * pageBytes);
+    await assert.rejects(backendAt(dataDir).open(), { code: 'PI_ERR_STORE_OPEN_CORRUPT' });
+    assertRefusedOnOneLine(await serveUntilExit(t, ['--data-dir', dataDir]), file);
+  });
+
   test('rows at the edges of the rules load and answer as they were written', async (t) => {
     const dataDir = tempDir(t);
     const longest = `${'x'.repeat(254)}y`;

@@ -77,6 +77,19 @@ describe('a write-ahead log cut short', () => {
     assert.equal(warning?.lostCommits, PACKAGES - kept);
   });
 
+  test('index.db deleted after a clean stop: the new, empty store is reported as missing every commit', async (t) => {
+    const dataDir = tempDir(t);
+    await commitOneByOneThenKill(t, dataDir);
+    const stopped = await startServe(t, ['--data-dir', dataDir]);
+    stopped.kill('SIGTERM');
+    await stopped.finished;
+    fs.rmSync(path.join(dataDir, STORE_FILE_NAME));
+
+    const server = await startServe(t, ['--data-dir', dataDir]);
+    assert.equal(await survivingPrefix(t, server), 0);
+    assert.deepEqual(lostCommitWarnings(server).map((line) => line.lostCommits), [PACKAGES]);
+  });
+
   test('the warning is repeated at every start until a commit moves the store on', async (t) => {
     const dataDir = tempDir(t);
     await commitOneByOneThenKill(t, dataDir);
