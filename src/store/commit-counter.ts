@@ -141,6 +141,6 @@ function warnIfBehind(committed: number, acknowledged: number | undefined, place
   logger.warn(
     { file, wal, walBytes: walBytes ?? null, commitFile, storedCommits: committed, acknowledgedCommits: acknowledged, lostCommits: lost },
     `${file} holds ${committed} commits but ${acknowledged} were acknowledged: the last ${lost} are lost ` +
-      `(${walBytes === undefined ? `${wal} is missing` : `${wal} (${walBytes} bytes) was cut short or damaged`}, or ${file} was replaced by an older copy); serving what survived`,
+      `(${walBytes === undefined ? `${wal} is missing` : `${wal} (${walBytes} bytes) was cut short or damaged`}, or ${file} was replaced by an older copy)`,
   );
 }
