@@ -65,7 +65,7 @@ export class SqliteBackend implements Backend {
   async open(): Promise<void> {
     if (this.#store !== undefined) return;
     const startedAt = performance.now();
-    const store = openStoreFile(this.#options.dataDir, this.#options.fsync);
+    const store = openStoreFile(this.#options.dataDir, this.#options.fsync, this.#options.logger);
     try {
       await loadStore(store.db, store.file, this.#graph);
     } catch (error) {
@@ -170,13 +170,13 @@ export class SqliteBackend implements Backend {
     for (const { done, replies } of turn.waiting) done(replies.fill('ERROR'));
   }
 
-  #prepare({ db }: StoreFile): void {
+  #prepare({ db, transaction }: StoreFile): void {
     const upsert: Statement<[number, string, Buffer]> = db.prepare(
       'INSERT INTO packages (id, name, dependencies) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, dependencies = excluded.dependencies',
     );
     const remove: Statement<[number]> = db.prepare('DELETE FROM packages WHERE id = ?');
     const graph = this.#graph;
-    this.#writeRows = db.transaction((changed: ReadonlySet<number>) => {
+    this.#writeRows = transaction((changed: ReadonlySet<number>) => {
       for (const id of changed) {
         const name = graph.nameAt(id);
         if (name === undefined) remove.run(id);

@@ -9,6 +9,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { FsyncMode } from '../config.js';
 import { StoreOpenError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { writeFileAtomically } from './atomic-file.js';
+import { COMMIT_COUNTER_SCHEMA, CommitCounter } from './commit-counter.js';
 
 export const STORE_FILE_NAME = 'index.db';
 /** Informational: lets a refused second server name the holder of the lock. */
@@ -16,7 +19,7 @@ export const PID_FILE_NAME = 'server.pid';
 /** 'PIDX' in the SQLite header marks a file as a package-indexer store. */
 export const APPLICATION_ID = 0x50494458;
 /** The table layout's version (PRAGMA user_version); a change comes with a migration. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 // no index on name: the graph keeps names unique, and the load checks it
 const SCHEMA = `
@@ -25,41 +28,62 @@ const SCHEMA = `
     name TEXT NOT NULL,
     dependencies BLOB NOT NULL -- the dependencies' ids, 4 bytes each, little-endian
   ) STRICT;
+  ${COMMIT_COUNTER_SCHEMA}
   PRAGMA application_id = ${APPLICATION_ID};
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
+
+/** By the version each upgrades from; each runs in one transaction. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `${COMMIT_COUNTER_SCHEMA} PRAGMA user_version = 2;`,
+};
+
+/** The tables each schema version has, to tell a damaged schema from an old one. */
+const TABLES: Readonly<Record<number, readonly string[]>> = {
+  1: ['packages'],
+  2: ['packages', 'commit_counter'],
+};
 
 export interface StoreFile {
   readonly db: Database.Database;
   readonly file: string;
   /** True when there was no store at `file` (or an empty file) and this open created one. */
   readonly created: boolean;
+  /** Wraps `write` in a transaction that is counted, so that the next start can tell whether commits went missing. */
+  transaction<A>(write: (arg: A) => void): (arg: A) => void;
   /** Removes our pid file, then closes the database, which releases the lock. */
   release(): void;
 }
 
-export function openStoreFile(dataDir: string, fsync: FsyncMode): StoreFile {
+export function openStoreFile(dataDir: string, fsync: FsyncMode, logger: Logger): StoreFile {
   const dir = path.resolve(dataDir);
   prepareDirectory(dir);
   const file = path.join(dir, STORE_FILE_NAME);
+  // as found, before SQLite opens it: a clue in the warning when commits are missing
+  const walBytes = fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size;
   const db = openDatabase(file, dir);
   const pidFile = path.join(dir, PID_FILE_NAME);
+  let counter: CommitCounter;
   let created = false;
   try {
     lock(db, dir, file);
-    created = checkFormat(db, file);
+    const version = checkFormat(db, file);
+    created = version === 0;
     configure(db, fsync, file);
     if (created) db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
-    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    else migrate(db, version, file, logger);
+    writeFileAtomically(pidFile, `${process.pid}\n`);
+    counter = CommitCounter.open(db, { dir, file, walBytes }, logger);
   } catch (error) {
     db.close();
     throw refusal(error, file);
   }
   const release = (): void => {
+    counter.close();
     if (readPid(pidFile) === String(process.pid)) fs.rmSync(pidFile, { force: true });
     db.close();
   };
-  return { db, file, created, release };
+  return { db, file, created, transaction: (write) => counter.transaction(write), release };
 }
 
 /** Turns an SQLite failure while opening or loading into a refusal that names the file. */
@@ -118,23 +142,34 @@ function lock(db: Database.Database, dir: string, file: string): void {
   }
 }
 
-/** Reads only the header and the schema table; true when the file is empty and can be created. */
-function checkFormat(db: Database.Database, file: string): boolean {
+/** Reads only the header and the schema table; the schema version, 0 when the file is empty and can be created. */
+function checkFormat(db: Database.Database, file: string): number {
   const applicationId = db.pragma('application_id', { simple: true });
   const version = db.pragma('user_version', { simple: true });
   const objects = db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
-  if (applicationId === 0 && version === 0 && objects === 0) return true;
+  if (applicationId === 0 && version === 0 && objects === 0) return 0;
   if (applicationId !== APPLICATION_ID) {
     throw new StoreOpenError('PI_ERR_STORE_OPEN_FOREIGN', file, `${file} is an SQLite database but not a package-indexer store; refusing to touch it`);
   }
   if (typeof version !== 'number' || version > SCHEMA_VERSION) {
     throw new StoreOpenError('PI_ERR_STORE_OPEN_NEWER_SCHEMA', file, `${file} has schema version ${String(version)}, newer than the ${SCHEMA_VERSION} this server knows; upgrade package-indexer`);
   }
-  const table = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'packages'").pluck().get();
-  if (version < SCHEMA_VERSION || table !== 1) {
-    throw new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', file, `${file} is corrupt (schema version ${version}, packages table ${table === 1 ? 'present' : 'missing'}); restore it from a backup`);
+  const expected = TABLES[version] ?? [];
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all());
+  const missing = expected.filter((table) => !tables.has(table));
+  if (expected.length === 0 || missing.length > 0) {
+    const detail = expected.length === 0 ? `schema version ${version}` : `schema version ${version} without the table ${missing.join(', ')}`;
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', file, `${file} is corrupt (${detail}); restore it from a backup`);
   }
-  return false;
+  return version;
+}
+
+/** Upgrades an older layout step by step, each step in one transaction, and says so. */
+function migrate(db: Database.Database, from: number, file: string, logger: Logger): void {
+  for (let version = from; version < SCHEMA_VERSION; version++) {
+    db.exec(`BEGIN; ${MIGRATIONS[version] ?? ''} COMMIT;`);
+    logger.info({ file, from: version, to: version + 1 }, 'store schema upgraded');
+  }
 }
 
 function configure(db: Database.Database, fsync: FsyncMode, file: string): void {

@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { Reply } from '../../src/protocol/types.js';
 import { SqliteBackend } from '../../src/store/sqlite-backend.js';
-import { PID_FILE_NAME, STORE_FILE_NAME } from '../../src/store/sqlite-file.js';
+import { PID_FILE_NAME, SCHEMA_VERSION, STORE_FILE_NAME } from '../../src/store/sqlite-file.js';
 import { commandsOf, run } from '../contract/backend-contract.js';
 import { RawClient, metricValue, waitFor } from '../helpers/server-harness.js';
 import { RUNNING_AS_ROOT, serveUntilExit, startServe, tempDir, type Finished } from '../helpers/serve-child.js';
@@ -186,7 +186,7 @@ const REFUSALS: readonly RefusalCase[] = [
     async prepare(dataDir) {
       await storeWith(dataDir, 'INDEX|a|');
       const db = new Database(path.join(dataDir, STORE_FILE_NAME));
-      db.pragma('user_version = 2');
+      db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
       db.close();
     },
   },
