@@ -128,6 +128,6 @@ describe('loading checks every row', () => {
     await backend.open();
     t.after(() => backend.close());
     assert.deepEqual(await run(backend, `QUERY|${longest}|`, `QUERY|${everyCharacter}|`, 'QUERY|hub|', `REMOVE|${everyCharacter}|`), ['OK', 'OK', 'OK', 'FAIL']);
-    assert.equal((await backend.describe('hub'))?.dependencies.length, 301);
+    assert.equal((await backend.reader.describe('hub', 1))?.dependencies.length, 301);
   });
 });
