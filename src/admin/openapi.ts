@@ -160,6 +160,20 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/export': {
+      get: {
+        summary: 'the whole index at one moment, every package after its dependencies (ties and dependency lists by name), so that `package-indexer import` rebuilds it',
+        parameters: [{ name: 'format', in: 'query', description: '`homebrew` (`name: dep1 dep2` a line, the default) or `jsonl` ({name, dependencies} a line)', schema: { type: 'string', enum: ['homebrew', 'jsonl'] } }],
+        responses: {
+          200: {
+            description:
+              'one package a line; header `x-package-count` gives the lines, `x-held-by-cycles` how many of the last ones are in a cycle or depend on one (those come last, by name, and cannot be replayed through the protocol)',
+            content: { 'text/plain': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+          },
+          400: badRequest,
+        },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'this description', responses: { 200: json('OpenAPI 3.1', { type: 'object' }) } } },
   },
 } as const;

@@ -5,9 +5,11 @@
  */
 import type { Command, Reply } from '../protocol/types.js';
 import type { ChangeFeed } from './change-log.js';
+import type { IndexExport } from './index-export.js';
 import type { IndexReader } from './index-reader.js';
 
 export type { ListOptions, PackageView } from './index-reader.js';
+export type { ExportedPackage, IndexExport } from './index-export.js';
 
 export interface IndexCounts {
   readonly packages: number;
@@ -37,6 +39,11 @@ export interface Backend {
   isAvailable(): boolean;
   /** How big the index is: cheap, for metrics and stats. */
   counts(): Promise<IndexCounts>;
+  /**
+   * The whole index at one moment, ordered for export (index-export.ts). The graph stores copy
+   * the graph synchronously, between two turns of commands; PostgreSQL reads it in one statement.
+   */
+  exportIndex(): Promise<IndexExport>;
   /** Commits what is in flight and releases the store and its reader. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import type { Backend, IndexCounts } from './backend.js';
 import { ChangeLog, type Change } from './change-log.js';
 import { applyCommand, applyWrite, changeOf } from './graph-access.js';
 import { GraphReplica } from './graph-replica.js';
+import { exportOfGraphState, type IndexExport } from './index-export.js';
 
 export class MemoryBackend implements Backend {
   readonly description = 'in-memory (nothing is persisted)';
@@ -42,6 +43,10 @@ export class MemoryBackend implements Backend {
 
   isAvailable(): boolean {
     return true;
+  }
+
+  async exportIndex(): Promise<IndexExport> {
+    return exportOfGraphState(this.graph.exportState());
   }
 
   async counts(): Promise<IndexCounts> {

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
 import type { Backend, IndexCounts } from './backend.js';
+import { orderForExport, type IndexExport } from './index-export.js';
 import { ChangeLog } from './change-log.js';
 import { changeOf } from './graph-access.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
@@ -125,6 +126,19 @@ export class PostgresBackend implements Backend {
 
   isAvailable(): boolean {
     return this.#health.available;
+  }
+
+  /** Every package with its dependencies, for export. */
+  static readonly EXPORT_STATEMENT: Statement = {
+    name: 'package_indexer_export',
+    text: `SELECT p.name, coalesce(array_agg(d.dependency) FILTER (WHERE d.dependency IS NOT NULL), '{}') AS deps
+           FROM packages p LEFT JOIN dependencies d ON d.package = p.name GROUP BY p.name`,
+  };
+
+  /** One statement sees one snapshot of the database, so the copy is of one moment. */
+  async exportIndex(): Promise<IndexExport> {
+    const rows = await this.#read(PostgresBackend.EXPORT_STATEMENT, []);
+    return orderForExport(rows.map((row) => ({ name: String(row['name']), deps: (row['deps'] as string[] | null) ?? [] })));
   }
 
   async counts(): Promise<IndexCounts> {

@@ -19,6 +19,7 @@ import type { Backend, IndexCounts } from './backend.js';
 import { ChangeLog, type Change } from './change-log.js';
 import { applyCommand, applyWrite, changeOf, type PreviousState } from './graph-access.js';
 import { GraphReplica } from './graph-replica.js';
+import { exportOfGraphState, type IndexExport } from './index-export.js';
 import { STORE_FILE_NAME, openStoreFile, type StoreFile } from './sqlite-file.js';
 import { SqliteHealth } from './sqlite-health.js';
 import { encodeDependencyIds, loadStore } from './sqlite-load.js';
@@ -98,6 +99,10 @@ export class SqliteBackend implements Backend {
 
   isAvailable(): boolean {
     return this.#store !== undefined && this.#health?.available === true;
+  }
+
+  async exportIndex(): Promise<IndexExport> {
+    return exportOfGraphState(this.#graph.exportState());
   }
 
   async counts(): Promise<IndexCounts> {

@@ -223,6 +223,10 @@ export class GatedBackend implements Backend {
     return this.inner.open();
   }
 
+  exportIndex(): ReturnType<Backend['exportIndex']> {
+    return this.inner.exportIndex();
+  }
+
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void {
     this.#batches++;
     if (this.#open) this.inner.execute(commands, done);
