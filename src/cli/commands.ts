@@ -126,4 +126,25 @@ or the server cannot be reached, 2 on bad usage.`,
   run: async (args) => (await import('./graph.js')).graph(args),
 };
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand, graphCommand];
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'load a dependency list (Homebrew dump or JSON lines) into a server',
+  synopsis: 'FILE [--host HOST --port PORT | --targets H:P,...] [--dry-run]',
+  description: `Reads FILE, one package a line, as a Homebrew dump (\`name: dep1 dep2\`) or as JSON lines
+({"name": ..., "dependencies": [...]}, what GET /v1/export?format=jsonl writes), and indexes every
+package after its dependencies, pipelined. A dependency without a line of its own is indexed
+without dependencies. A broken line is reported as FILE:LINE and the rest still loads; packages
+in a cycle are named and not sent (nor what depends on them). A progress bar shows on a terminal;
+the summary (indexed, failed, rate) goes to stdout. --dry-run reads and checks the file only.
+Exits 0 when every line was loaded (or, with --dry-run, is loadable), 1 when not, 2 on bad usage.`,
+  options: {
+    ...TARGET_OPTIONS,
+    targets: { type: 'string', value: 'H:P,H:P,...', meaning: 'several servers sharing one database: one connection to each; replaces --host and --port' },
+    format: { type: 'string', value: 'FORMAT', meaning: 'homebrew or jsonl; else jsonl for a .jsonl/.ndjson file or one starting with {, homebrew otherwise', choices: ['homebrew', 'jsonl'] },
+    'dry-run': { type: 'boolean', meaning: 'check the file and print what would be sent, without connecting' },
+  },
+  positionals: true,
+  run: async (args) => (await import('./import.js')).importFile(args),
+};
+
+export const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand, graphCommand, importCommand];

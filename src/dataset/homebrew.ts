@@ -20,7 +20,7 @@ export function parseHomebrewDump(text: string): Package[] {
   for (let at = 0; at < lines.length; at++) {
     const line = (lines[at] ?? '').trim();
     if (line.length === 0) continue;
-    const pkg = parseLine(line, at + 1);
+    const pkg = parseHomebrewLine(line, at + 1);
     if (packages.has(pkg.name)) throw new DatasetError('PI_ERR_DATASET_FORMAT', `"${pkg.name}" has a second line`, at + 1);
     packages.set(pkg.name, pkg);
   }
@@ -32,7 +32,8 @@ export function parseHomebrewDump(text: string): Package[] {
   return topologicalOrder([...packages.values()]);
 }
 
-function parseLine(line: string, lineNumber: number): Package {
+/** One non-blank, trimmed line; throws DatasetError naming the line. */
+export function parseHomebrewLine(line: string, lineNumber: number): Package {
   const match = LINE.exec(line);
   const name = match?.[1];
   if (match === null || name === undefined) throw new DatasetError('PI_ERR_DATASET_FORMAT', 'expected "name: dep1 dep2 ..."', lineNumber);
