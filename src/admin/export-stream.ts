@@ -1,5 +1,5 @@
 /**
- * `GET /v1/export?format=homebrew|jsonl`: the whole index at one moment, every package after its
+ * The index's two ways out of the admin port. `GET /v1/export?format=homebrew|jsonl`: the whole index at one moment, every package after its
  * dependencies, so that replaying it (`package-indexer import`) rebuilds the same index. The copy
  * is taken first (Backend.exportIndex), then written in chunks that wait for the socket to drain,
  * so a slow reader holds memory for one chunk, not for the whole text. Packages in a cycle, or
@@ -24,6 +24,32 @@ function formatParameter(params: URLSearchParams): Format {
   const format = params.get('format') ?? 'homebrew';
   if (format !== 'homebrew' && format !== 'jsonl') throw new BadRequest('format', `format must be homebrew or jsonl, got "${format}"`);
   return format;
+}
+
+/**
+ * `GET /v1/snapshot`: the index of one moment as a store file (Backend.snapshot), streamed with
+ * its length so that a client can show progress and tell a cut transfer from a whole one.
+ */
+export async function streamSnapshot(backend: Backend, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const snapshot = await backend.snapshot();
+  try {
+    response.writeHead(200, {
+      'content-type': 'application/vnd.sqlite3',
+      'content-length': String(snapshot.bytes),
+      'content-disposition': 'attachment; filename="index.db"',
+    });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    for await (const chunk of snapshot.read()) {
+      if (!response.write(chunk) && !(await drained(response))) return;
+      if (response.destroyed) return;
+    }
+    response.end();
+  } finally {
+    await snapshot.release();
+  }
 }
 
 /** Resolves true once the response can take more, false when the client has gone. */

@@ -174,6 +174,12 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/snapshot': {
+      get: {
+        summary: 'the index of one moment as a store file that `serve --data-dir` opens as it is (save it as DIR/index.db); serving goes on while it is written',
+        responses: { 200: { description: 'an SQLite database; `content-length` gives its size', content: { 'application/vnd.sqlite3': { schema: { type: 'string', contentMediaType: 'application/vnd.sqlite3' } } } } },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'this description', responses: { 200: json('OpenAPI 3.1', { type: 'object' }) } } },
   },
 } as const;

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { streamChanges } from './change-stream.js';
-import { streamExport } from './export-stream.js';
+import { streamExport, streamSnapshot } from './export-stream.js';
 import { cyclesRoute, listRoute, packageRoute, pathRoute, type JsonAnswer } from './graph-routes.js';
 import type { AdminOptions } from './http.js';
 import { OPENAPI } from './openapi.js';
@@ -35,6 +35,7 @@ export async function routeRequest(context: AdminContext, request: IncomingMessa
   try {
     if (url.pathname === '/v1/changes') streamChanges(context.backend.changes, request, response, url.searchParams);
     else if (url.pathname === '/v1/export') await streamExport(context.backend, request, response, url.searchParams);
+    else if (url.pathname === '/v1/snapshot') await streamSnapshot(context.backend, request, response);
     else await dispatch(context, url, response);
   } catch (error) {
     if (!(error instanceof BadRequest)) throw error;

@@ -147,4 +147,20 @@ Exits 0 when every line was loaded (or, with --dry-run, is loadable), 1 when not
   run: async (args) => (await import('./import.js')).importFile(args),
 };
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand, graphCommand, importCommand];
+export const backupCommand: CliCommand = {
+  name: 'backup',
+  summary: "save a running server's index, as a store file, without stopping it",
+  synopsis: '--out FILE [--admin URL]',
+  description: `Saves GET /v1/snapshot of a running server (any store mode) to FILE: the index of one moment as
+an SQLite store file. To restore, copy FILE to DIR/index.db and run serve --data-dir DIR. FILE
+appears only once complete (FILE.partial until then). A progress bar shows on a terminal.
+Exits 0 once FILE is saved, 1 when the server cannot be reached or the transfer fails, 2 on bad usage.`,
+  options: {
+    out: { type: 'string', value: 'FILE', meaning: 'where to save the snapshot' },
+    admin: { type: 'string', value: 'URL', meaning: "the server's admin port", default: 'http://127.0.0.1:8081', env: 'PACKAGE_INDEXER_ADMIN_URL' },
+    'admin-token': { type: 'string', value: 'TOKEN', meaning: "the admin port's token, when it has one", env: 'PACKAGE_INDEXER_ADMIN_TOKEN' },
+  },
+  run: async (args) => (await import('./backup.js')).backup(args),
+};
+
+export const COMMANDS: readonly CliCommand[] = [serveCommand, clientCommand, checkCommand, benchCommand, graphCommand, importCommand, backupCommand];

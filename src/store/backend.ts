@@ -7,9 +7,11 @@ import type { Command, Reply } from '../protocol/types.js';
 import type { ChangeFeed } from './change-log.js';
 import type { IndexExport } from './index-export.js';
 import type { IndexReader } from './index-reader.js';
+import type { StoreSnapshot } from './store-snapshot.js';
 
 export type { ListOptions, PackageView } from './index-reader.js';
 export type { ExportedPackage, IndexExport } from './index-export.js';
+export type { StoreSnapshot } from './store-snapshot.js';
 
 export interface IndexCounts {
   readonly packages: number;
@@ -44,6 +46,11 @@ export interface Backend {
    * the graph synchronously, between two turns of commands; PostgreSQL reads it in one statement.
    */
   exportIndex(): Promise<IndexExport>;
+  /**
+   * The index of one moment as a store file `serve --data-dir` opens (store-snapshot.ts), written
+   * while commands go on being served; the caller releases it.
+   */
+  snapshot(): Promise<StoreSnapshot>;
   /** Commits what is in flight and releases the store and its reader. */
   close(): Promise<void>;
 }

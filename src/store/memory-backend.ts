@@ -11,6 +11,7 @@ import { ChangeLog, type Change } from './change-log.js';
 import { applyCommand, applyWrite, changeOf } from './graph-access.js';
 import { GraphReplica } from './graph-replica.js';
 import { exportOfGraphState, type IndexExport } from './index-export.js';
+import { snapshotOfGraphState, type StoreSnapshot } from './store-snapshot.js';
 
 export class MemoryBackend implements Backend {
   readonly description = 'in-memory (nothing is persisted)';
@@ -47,6 +48,10 @@ export class MemoryBackend implements Backend {
 
   async exportIndex(): Promise<IndexExport> {
     return exportOfGraphState(this.graph.exportState());
+  }
+
+  snapshot(): Promise<StoreSnapshot> {
+    return snapshotOfGraphState(this.graph.exportState());
   }
 
   async counts(): Promise<IndexCounts> {

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
 import type { Backend, IndexCounts } from './backend.js';
 import { orderForExport, type IndexExport } from './index-export.js';
+import { snapshotOfExport, type StoreSnapshot } from './store-snapshot.js';
 import { ChangeLog } from './change-log.js';
 import { changeOf } from './graph-access.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
@@ -139,6 +140,10 @@ export class PostgresBackend implements Backend {
   async exportIndex(): Promise<IndexExport> {
     const rows = await this.#read(PostgresBackend.EXPORT_STATEMENT, []);
     return orderForExport(rows.map((row) => ({ name: String(row['name']), deps: (row['deps'] as string[] | null) ?? [] })));
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    return snapshotOfExport(await this.exportIndex());
   }
 
   async counts(): Promise<IndexCounts> {

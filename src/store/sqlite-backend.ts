@@ -20,6 +20,7 @@ import { ChangeLog, type Change } from './change-log.js';
 import { applyCommand, applyWrite, changeOf, type PreviousState } from './graph-access.js';
 import { GraphReplica } from './graph-replica.js';
 import { exportOfGraphState, type IndexExport } from './index-export.js';
+import { snapshotOfGraphState, type StoreSnapshot } from './store-snapshot.js';
 import { STORE_FILE_NAME, openStoreFile, type StoreFile } from './sqlite-file.js';
 import { SqliteHealth } from './sqlite-health.js';
 import { encodeDependencyIds, loadStore } from './sqlite-load.js';
@@ -103,6 +104,10 @@ export class SqliteBackend implements Backend {
 
   async exportIndex(): Promise<IndexExport> {
     return exportOfGraphState(this.#graph.exportState());
+  }
+
+  snapshot(): Promise<StoreSnapshot> {
+    return snapshotOfGraphState(this.#graph.exportState());
   }
 
   async counts(): Promise<IndexCounts> {

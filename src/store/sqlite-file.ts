@@ -21,8 +21,8 @@ export const APPLICATION_ID = 0x50494458;
 /** The table layout's version (PRAGMA user_version); a change comes with a migration. */
 export const SCHEMA_VERSION = 2;
 
-// no index on name: the graph keeps names unique, and the load checks it
-const SCHEMA = `
+// no index on name: the graph keeps names unique, and the load checks it; snapshots write it too
+export const SCHEMA = `
   CREATE TABLE packages (
     id INTEGER PRIMARY KEY, -- the package's number in the graph; dependency lists refer to it
     name TEXT NOT NULL,

@@ -223,6 +223,10 @@ export class GatedBackend implements Backend {
     return this.inner.open();
   }
 
+  snapshot(): ReturnType<Backend['snapshot']> {
+    return this.inner.snapshot();
+  }
+
   exportIndex(): ReturnType<Backend['exportIndex']> {
     return this.inner.exportIndex();
   }
