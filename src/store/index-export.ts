@@ -23,16 +23,27 @@ function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Packages converted between two turns of the event loop, so that commands keep being answered. */
+const PACKAGES_PER_TURN = 65_536;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Orders a consistent copy of the index for export. */
-export function orderForExport(unordered: ExportedPackage[]): IndexExport {
-  for (const pkg of unordered) (pkg.deps as string[]).sort(byCodePoint);
+export async function orderForExport(unordered: ExportedPackage[]): Promise<IndexExport> {
+  for (const [at, pkg] of unordered.entries()) {
+    (pkg.deps as string[]).sort(byCodePoint);
+    if (at % PACKAGES_PER_TURN === PACKAGES_PER_TURN - 1) await nextTurn();
+  }
   unordered.sort((a, b) => byCodePoint(a.name, b.name));
+  await nextTurn();
   const { ordered, held } = dependencyOrder(unordered);
   return { packages: [...ordered.map((entry) => entry.pkg), ...held], heldByCycles: held.length };
 }
 
 /** The packages of a graph copy (`PackageGraph.exportState`), ordered for export. */
-export function exportOfGraphState(state: GraphState): IndexExport {
+export async function exportOfGraphState(state: GraphState): Promise<IndexExport> {
   const names = state.names.split('\n');
   const packages: ExportedPackage[] = [];
   for (let id = 1; id < names.length; id++) {
@@ -42,6 +53,7 @@ export function exportOfGraphState(state: GraphState): IndexExport {
     const deps = new Array<string>(state.lengths[id] as number);
     for (let k = 0; k < deps.length; k++) deps[k] = names[state.pool[start + k] as number] as string;
     packages.push({ name, deps });
+    if (id % PACKAGES_PER_TURN === 0) await nextTurn();
   }
   return orderForExport(packages);
 }

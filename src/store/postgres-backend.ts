@@ -139,7 +139,7 @@ export class PostgresBackend implements Backend {
   /** One statement sees one snapshot of the database, so the copy is of one moment. */
   async exportIndex(): Promise<IndexExport> {
     const rows = await this.#read(PostgresBackend.EXPORT_STATEMENT, []);
-    return orderForExport(rows.map((row) => ({ name: String(row['name']), deps: (row['deps'] as string[] | null) ?? [] })));
+    return await orderForExport(rows.map((row) => ({ name: String(row['name']), deps: (row['deps'] as string[] | null) ?? [] })));
   }
 
   async snapshot(): Promise<StoreSnapshot> {
