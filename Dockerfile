@@ -2,7 +2,7 @@
 # Untested here: the development machines have no Docker engine. See README "Docker".
 
 # Build stage: the full toolchain compiles TypeScript to dist/.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -15,16 +15,18 @@ COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
 # Final stage: production dependencies only, run as the unprivileged `node` user.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     PACKAGE_INDEXER_DATA_DIR=/var/lib/package-indexer \
     PACKAGE_INDEXER_ADMIN_HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
-# better-sqlite3 is a native addon: the toolchain is there only while it builds, if no prebuilt binary fits
+# better-sqlite3 is a native addon: the toolchain is there only while it builds, if no prebuilt binary fits.
+# It is built for 24.18.1, same ABI: built against 24.19+ headers, better-sqlite3 12 aborts the
+# process when the collector frees one of its objects outside JavaScript (see .ci/run).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
- && npm ci --omit=dev --no-audit --no-fund \
+ && npm_config_target=24.18.1 npm ci --omit=dev --no-audit --no-fund \
  && apt-get purge -y --auto-remove python3 make g++ \
  && rm -rf /var/lib/apt/lists/* /root/.npm /root/.cache
 COPY --from=build /app/dist ./dist
