@@ -11,17 +11,8 @@ import fc from 'fast-check';
 import { closureOf, cyclesOf, installOrderOf, shortestPath, summaryOf } from '../../src/graph/graph-questions.js';
 import { PackageGraph } from '../../src/graph/package-graph.js';
 import type { ChangeEvent } from '../../src/store/change-log.js';
-import { history, linesOf, name, oracleOf, type Step } from '../helpers/graph-oracle.js';
+import { graphOf, history, linesOf, name, oracleOf } from '../helpers/graph-oracle.js';
 import { run, type ContractSubject } from './backend-contract.js';
-
-function graphOf(steps: readonly Step[]): PackageGraph {
-  const graph = new PackageGraph({ trackDependents: true });
-  for (const s of steps) {
-    if (s.kind === 'INDEX') graph.index(s.name, s.deps.filter((dep) => dep !== s.name));
-    else graph.remove(s.name);
-  }
-  return graph;
-}
 
 export function runReaderContract(storeName: string, makeBackend: () => Promise<ContractSubject>, numRuns = 30): void {
   describe(`${storeName} reader contract`, () => {

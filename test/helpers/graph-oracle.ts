@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import type { Direction } from '../../src/graph/graph-questions.js';
+import { PackageGraph } from '../../src/graph/package-graph.js';
 
 export const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
 
@@ -15,6 +16,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('INDEX' as const), name, deps: fc.uniqueArray(name, { maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('REMOVE' as const), name }) },
 );
+
+/** The same history on the real graph, tracking dependents. */
+export function graphOf(steps: readonly Step[]): PackageGraph {
+  const graph = new PackageGraph({ trackDependents: true });
+  for (const s of steps) {
+    if (s.kind === 'INDEX') graph.index(s.name, s.deps.filter((dep) => dep !== s.name));
+    else graph.remove(s.name);
+  }
+  return graph;
+}
 
 /** Each step as a protocol line. */
 export function linesOf(steps: readonly Step[]): string[] {

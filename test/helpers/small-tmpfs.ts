@@ -27,14 +27,21 @@ export function mountSmallTmpfs(t: TestContext, kibibytes: number): string | und
   return mountPoint;
 }
 
-/** Writes a file of zeros until the filesystem is full; removing it frees the space again. */
+/**
+ * Writes a file until the filesystem is full, in ever smaller pieces down to a byte, so that not
+ * even a small write fits; removing the file frees the space again.
+ */
 export function fillDisk(file: string): void {
-  const block = Buffer.alloc(4096);
   const fd = fs.openSync(file, 'w');
   try {
-    for (;;) fs.writeSync(fd, block);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    for (const size of [65_536, 4_096, 512, 1]) {
+      const chunk = Buffer.alloc(size, 0x66);
+      try {
+        for (;;) fs.writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      }
+    }
   } finally {
     fs.closeSync(fd);
   }

@@ -5,9 +5,7 @@
  * says what happened, and readiness comes back by itself when the fault is gone.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
@@ -22,6 +20,7 @@ import { STORE_FILE_NAME } from '../../src/store/sqlite-file.js';
 import { run } from '../contract/backend-contract.js';
 import { RawClient, waitFor } from '../helpers/server-harness.js';
 import { tempDir } from '../helpers/serve-child.js';
+import { fillDisk, mountSmallTmpfs } from '../helpers/small-tmpfs.js';
 
 const ERROR_LEVEL = 50;
 const WARN_LEVEL = 40;
@@ -186,7 +185,7 @@ describe('commits that fail', () => {
   });
 
   test('a full disk (a small tmpfs) turns /readyz 503 with one error line; freed space turns it back with no traffic', async (t) => {
-    const mountPoint = mountSmallTmpfs(t);
+    const mountPoint = mountSmallTmpfs(t, 2048);
     if (mountPoint === undefined) return;
     const dataDir = path.join(mountPoint, 'data');
     const { logger, lines } = capturingLogger();
@@ -195,7 +194,7 @@ describe('commits that fail', () => {
     assert.deepEqual(await client.exchange('INDEX|a|'), ['OK']);
 
     const filler = path.join(mountPoint, 'filler');
-    fillUp(filler);
+    fillDisk(filler);
     assert.deepEqual(await client.exchange('INDEX|b|a', 'QUERY|a|'), ['ERROR', 'ERROR']);
     assert.equal(await indexer.readyStatus(), 503);
     assert.deepEqual(await client.exchange('INDEX|c|'), ['ERROR']);
@@ -212,41 +211,3 @@ describe('commits that fail', () => {
   });
 });
 
-/**
- * A 2 MiB tmpfs for this test, unmounted when it ends; undefined (the test skipped, saying why)
- * where mounting is not allowed.
- */
-function mountSmallTmpfs(t: TestContext): string | undefined {
-  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-full-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-  } catch (error) {
-    fs.rmdirSync(mountPoint);
-    const reason = (error as { stderr?: Buffer }).stderr?.toString().trim() || String(error);
-    t.skip(`mounting a small tmpfs is not allowed here (${reason}); run the tests as root on Linux to cover a full disk`);
-    return undefined;
-  }
-  // the store on it may still be open when this runs, so unmount lazily: the kernel lets go once it closes
-  t.after(() => {
-    execFileSync('umount', ['--lazy', mountPoint]);
-    fs.rmdirSync(mountPoint);
-  });
-  return mountPoint;
-}
-
-/** Writes into `file` until the filesystem has no block left. */
-function fillUp(file: string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (const size of [65_536, 4_096, 512, 1]) {
-      const chunk = Buffer.alloc(size, 0x66);
-      try {
-        for (;;) fs.writeSync(fd, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}

@@ -8,16 +8,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { closureOf, cyclesOf, installOrderOf, shortestPath, summaryOf, type Direction } from '../../src/graph/graph-questions.js';
 import { PackageGraph } from '../../src/graph/package-graph.js';
-import { distances, history, name, neighboursIn, oracleOf, type Step } from '../helpers/graph-oracle.js';
-
-function graphOf(steps: readonly Step[]): PackageGraph {
-  const graph = new PackageGraph({ trackDependents: true });
-  for (const s of steps) {
-    if (s.kind === 'INDEX') graph.index(s.name, s.deps.filter((dep) => dep !== s.name));
-    else graph.remove(s.name);
-  }
-  return graph;
-}
+import { distances, graphOf, history, name, neighboursIn, oracleOf } from '../helpers/graph-oracle.js';
 
 describe('graph questions agree with a breadth-first oracle', () => {
   test('closures either way: every package with its shortest distance, cut at the depth and limit asked', () => {
