@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { PackageGraph, type GraphOutcome } from '../../src/graph/package-graph.js';
+import { testSeed } from '../helpers/seed.js';
 
 function sorted(names: Iterable<string>): string[] {
   return [...names].sort();
@@ -266,7 +267,7 @@ describe('PackageGraph.put', () => {
     assert.deepEqual(['x', 'y', 'z'].map((name) => graph.idOf(name)).sort(), [2, 3, 5]);
   });
 
-  test('rebuilt from its rows with put, in any id order, it answers as before', () => {
+  test('rebuilt from its rows with put, in any id order, it answers as before', (t) => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { maxLength: 80 }), fc.boolean(), (steps, reversed) => {
         const original = new PackageGraph();
@@ -279,7 +280,7 @@ describe('PackageGraph.put', () => {
         assert.deepEqual(steps.map((step) => applyToGraph(copy, step)), steps.map((step) => applyToGraph(original, step)));
         assert.deepEqual(rows(copy), rows(original));
       }),
-      { numRuns: 200 },
+      { numRuns: 200, seed: testSeed(t) },
     );
   });
 });
@@ -311,7 +312,7 @@ describe('PackageGraph dependency pool', () => {
     assert.deepEqual(graph.dependenciesOf('p9'), names.slice(0, 9));
   });
 
-  test('heavy churn agrees with the model while the pool grows and compacts, within its bound', () => {
+  test('heavy churn agrees with the model while the pool grows and compacts, within its bound', (t) => {
     const names = Array.from({ length: 60 }, (_, i) => `p${i}`);
     const churnName = fc.constantFrom(...names);
     const churnStep: fc.Arbitrary<Step> = fc.oneof(
@@ -328,13 +329,13 @@ describe('PackageGraph dependency pool', () => {
         }
         assertAgrees(graph, model, names);
       }),
-      { numRuns: 5 },
+      { numRuns: 5, seed: testSeed(t) },
     );
   });
 });
 
 describe('PackageGraph against a naive model', () => {
-  test('random command sequences, some undone with put as a failed commit is, keep the invariants and the model\'s answers', () => {
+  test('random command sequences, some undone with put as a failed commit is, keep the invariants and the model\'s answers', (t) => {
     fc.assert(
       fc.property(fc.array(turnArbitrary, { maxLength: 12 }), (turns) => {
         const graph = new PackageGraph();
@@ -359,11 +360,11 @@ describe('PackageGraph against a naive model', () => {
           assertAgrees(graph, model);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 500, seed: testSeed(t) },
     );
   });
 
-  test('putting back the previous states in reverse order restores every id exactly', () => {
+  test('putting back the previous states in reverse order restores every id exactly', (t) => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { maxLength: 40 }), fc.array(stepArbitrary, { maxLength: 40 }), (before, changes) => {
         const graph = new PackageGraph();
@@ -381,7 +382,7 @@ describe('PackageGraph against a naive model', () => {
         assert.deepEqual(rows(graph), expected);
         assertInvariants(graph);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: testSeed(t) },
     );
   });
 });
