@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
-import { RawClient } from '../helpers/server-harness.js';
+import { RawClient, waitFor } from '../helpers/server-harness.js';
 
 async function startWithAdmin(t: TestContext, makeBackend?: BackendFactory, extraFlags: Record<string, string> = {}): Promise<RunningIndexer & { get(path: string): Promise<Response> }> {
   const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'in-memory': true, ...extraFlags }, {});
@@ -87,10 +87,11 @@ test('readyz turns 503 as soon as shutdown starts, while lines are still being a
   const indexer = await startWithAdmin(t, stalled, { 'shutdown-timeout-ms': '5000' });
   const client = await RawClient.connect(t, indexer.address.port);
   client.send('INDEX|a|\n');
-  while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(() => release !== undefined, 5_000, 'the line to reach the backend');
   const stopping = indexer.stop();
   assert.equal((await indexer.get('/readyz')).status, 503);
   assert.equal((await indexer.get('/healthz')).status, 200);
+  assert.ok(release !== undefined);
   release();
   assert.deepEqual(await client.readLines(1), ['OK']);
   await stopping;
