@@ -10,12 +10,15 @@ export const TEST_SEED_VARIABLE = 'PACKAGE_INDEXER_TEST_SEED';
 
 /**
  * The whole number in the environment variable `variable` when it is set, else a fresh one;
- * printed as a diagnostic of `t` either way, with the setting that replays it.
+ * printed either way, with the setting that replays it.
  */
 export function testSeed(t: TestContext, variable = TEST_SEED_VARIABLE): number {
   const raw = process.env[variable];
   const seed = raw === undefined || raw.trim() === '' ? randomInt(2 ** 31) : Number(raw);
   if (!Number.isSafeInteger(seed)) throw new Error(`${variable} must be a whole number, not ${JSON.stringify(raw)}`);
-  t.diagnostic(`seed ${seed} (replay with ${variable}=${seed})`);
+  const note = `seed ${seed} (replay with ${variable}=${seed})`;
+  t.diagnostic(note);
+  // at once as well: a diagnostic is printed when the test ends, and a hung test never does
+  process.stderr.write(`${t.name}: ${note}\n`);
   return seed;
 }
