@@ -207,6 +207,18 @@ export async function metricValue(metrics: Metrics, name: string): Promise<numbe
   return (metric?.values ?? []).reduce((sum, { value }) => sum + value, 0);
 }
 
+/**
+ * A port that was free a moment ago: the kernel hands one out and it is closed again. Only for a
+ * listener whose port the test must know before the code under test reports it.
+ */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 /** Resolves true when a TCP connection to the port is refused outright. */
 export function isConnectionRefused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
