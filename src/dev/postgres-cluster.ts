@@ -19,8 +19,11 @@ import pg from 'pg';
 const USER = 'postgres';
 const PASSWORD = 'test-password';
 const STARTUP_TIMEOUT_MS = 30_000;
-/** Test speed over durability; no Unix socket, so nothing outside the data directory is written. */
-const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=300'];
+/**
+ * Test speed over durability; no Unix socket, so nothing outside the data directory is written.
+ * Race tests make deadlocks on purpose: they are found in 50 ms rather than the default second.
+ */
+const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=300', 'deadlock_timeout=50ms'];
 
 type RunAs = { uid: number; gid: number } | Record<string, never>;
 
