@@ -16,7 +16,7 @@ import { startPostgresServer, startTestPostgres, type TestPostgres } from '../he
 import { RawClient, metricValue, type TestServer } from '../helpers/server-harness.js';
 
 /** Races per round; each runs on its own pair of connections, all at once. */
-const PAIRS = 40;
+const PAIRS = 20;
 const ROUNDS = 5;
 const GATE_TIMEOUT_MS = 20_000;
 
@@ -34,6 +34,16 @@ interface Cluster {
   readonly right: RawClient[];
   /** A connection for setting up and checking. */
   readonly admin: RawClient;
+  /** The test's own database sessions: one holds the lock that lines the races up, one watches them wait. */
+  readonly gate: pg.Client;
+  readonly watcher: pg.Client;
+}
+
+async function databaseSession(t: TestContext, url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.after(() => client.end());
+  return client;
 }
 
 async function startCluster(t: TestContext): Promise<Cluster> {
@@ -41,35 +51,40 @@ async function startCluster(t: TestContext): Promise<Cluster> {
   // a pooled connection for every racing client, so that every race is in the database at once
   const servers = [await startPostgresServer(t, url, { poolSize: PAIRS }), await startPostgresServer(t, url, { poolSize: PAIRS })] as const;
   const connect = (server: TestServer): Promise<RawClient[]> => Promise.all(Array.from({ length: PAIRS }, () => RawClient.connect(t, server.port)));
-  return { url, servers, left: await connect(servers[0]), right: await connect(servers[1]), admin: await RawClient.connect(t, servers[0].port) };
+  return {
+    url,
+    servers,
+    left: await connect(servers[0]),
+    right: await connect(servers[1]),
+    admin: await RawClient.connect(t, servers[0].port),
+    gate: await databaseSession(t, url),
+    watcher: await databaseSession(t, url),
+  };
 }
 
-/** Statements of the database of `url` waiting for a lock. */
-async function lockWaiters(url: string): Promise<number> {
-  const [row] = await db.query<{ waiting: string }>(url, "SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
-  return Number(row?.waiting ?? 0);
+/** Statements of the cluster's database waiting for a lock; each query outside a transaction sees the activity afresh. */
+async function lockWaiters(cluster: Cluster): Promise<number> {
+  const { rows } = await cluster.watcher.query<{ waiting: string }>("SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+  return Number(rows[0]?.waiting ?? 0);
 }
 
 /**
  * Runs `send` while a transaction holds the packages table, waits until `statements` statements
  * are waiting for that lock, and lets them all go at once.
  */
-async function releasedTogether(url: string, statements: number, send: () => void): Promise<void> {
-  const gate = new pg.Client({ connectionString: url });
-  await gate.connect();
+async function releasedTogether(cluster: Cluster, statements: number, send: () => void): Promise<void> {
+  await cluster.gate.query('BEGIN');
   try {
-    await gate.query('BEGIN');
-    await gate.query('LOCK TABLE packages IN ACCESS EXCLUSIVE MODE');
+    await cluster.gate.query('LOCK TABLE packages IN ACCESS EXCLUSIVE MODE');
     send();
     const deadline = Date.now() + GATE_TIMEOUT_MS;
     let waiting = 0;
-    while ((waiting = await lockWaiters(url)) < statements) {
+    while ((waiting = await lockWaiters(cluster)) < statements) {
       if (Date.now() > deadline) throw new Error(`only ${waiting} of ${statements} statements reached the database together`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await gate.query('COMMIT');
   } finally {
-    await gate.end();
+    await cluster.gate.query('COMMIT');
   }
 }
 
@@ -78,7 +93,7 @@ async function releasedTogether(url: string, statements: number, send: () => voi
  * at once in the database, and returns the replies.
  */
 async function race(cluster: Cluster, lines: (i: number) => readonly [string, string]): Promise<Array<[string, string]>> {
-  await releasedTogether(cluster.url, 2 * PAIRS, () => {
+  await releasedTogether(cluster, 2 * PAIRS, () => {
     for (let i = 0; i < PAIRS; i++) {
       const [left, right] = lines(i);
       const sends = [() => cluster.left[i]?.send(`${left}\n`), () => cluster.right[i]?.send(`${right}\n`)];
