@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { RunningIndexer } from '../../src/cli/indexer.js';
-import { startPostgresIndexer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { startOwnTestPostgres, startPostgresIndexer, type OwnTestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, waitFor } from '../helpers/server-harness.js';
 
-let db: TestPostgres;
+// a cluster of its own: stopping the one the other test files share would fail them
+let db: OwnTestPostgres;
 before(async () => {
-  db = await startTestPostgres();
+  db = await startOwnTestPostgres();
 });
 after(() => db?.close());
 
