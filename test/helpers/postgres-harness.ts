@@ -1,6 +1,6 @@
 /**
  * PostgreSQL backends, protocol servers and indexers for the tests, on databases of the throwaway
- * cluster that src/dev/postgres-cluster.ts starts.
+ * cluster that src/dev/postgres-cluster.ts starts (one for the whole `npm test` run).
  */
 import type { TestContext } from 'node:test';
 import { startIndexer, type RunningIndexer } from '../../src/cli/indexer.js';
@@ -10,7 +10,7 @@ import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { startTestServer, type TestServer } from './server-harness.js';
 
-export { startTestPostgres, type TestPostgres } from '../../src/dev/postgres-cluster.js';
+export { startOwnTestPostgres, startTestPostgres, type OwnTestPostgres, type TestPostgres } from '../../src/dev/postgres-cluster.js';
 
 export interface PostgresBackendTestOptions {
   /** @default 4 */

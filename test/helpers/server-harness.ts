@@ -47,6 +47,25 @@ export async function startTestServer(t: TestContext, overrides: Partial<ServerO
   return { server, backend, metrics, port: address.port, close };
 }
 
+/**
+ * A TCP listener on 127.0.0.1 port 0 that hands each connection to `server.handle`, as
+ * `IndexServer.listen` does, and keeps the server's side of every socket, so that a test can see
+ * what the server has read and done on it. Closed when the test ends.
+ */
+export async function listenThroughHandle(t: TestContext, server: IndexServer): Promise<{ port: number; serverSockets: net.Socket[] }> {
+  const serverSockets: net.Socket[] = [];
+  const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    serverSockets.push(socket);
+    server.handle(socket);
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of serverSockets) socket.destroy();
+    return new Promise<void>((resolve) => listener.close(() => resolve()));
+  });
+  return { port: (listener.address() as net.AddressInfo).port, serverSockets };
+}
+
 /** A raw socket that sends bytes as given and collects reply lines. */
 export class RawClient {
   readonly socket: net.Socket;
@@ -186,6 +205,18 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what 
 export async function metricValue(metrics: Metrics, name: string): Promise<number> {
   const metric = await metrics.registry.getSingleMetric(name)?.get();
   return (metric?.values ?? []).reduce((sum, { value }) => sum + value, 0);
+}
+
+/**
+ * A port that was free a moment ago: the kernel hands one out and it is closed again. Only for a
+ * listener whose port the test must know before the code under test reports it.
+ */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** Resolves true when a TCP connection to the port is refused outright. */

@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
-import { RawClient } from '../helpers/server-harness.js';
+import { RawClient, freePort, waitFor } from '../helpers/server-harness.js';
 
 async function startWithAdmin(t: TestContext, makeBackend?: BackendFactory, extraFlags: Record<string, string> = {}): Promise<RunningIndexer & { get(path: string): Promise<Response> }> {
   const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'in-memory': true, ...extraFlags }, {});
@@ -74,6 +74,75 @@ test('healthz and readyz answer 200 while serving', async (t) => {
   assert.equal((await indexer.get('/nowhere')).status, 404);
 });
 
+/** A MemoryBackend whose `open` waits until the test lets it finish, like a store loading a big file. */
+class SlowToLoadBackend extends MemoryBackend {
+  opening = false;
+  #loaded: Promise<void>;
+
+  constructor(loaded: Promise<void>) {
+    super();
+    this.#loaded = loaded;
+  }
+
+  override async open(): Promise<void> {
+    this.opening = true;
+    await this.#loaded;
+    await super.open();
+  }
+}
+
+test('readyz answers 503 while the store loads and 200 once it has, while healthz answers 200 throughout', async (t) => {
+  let finishLoading = (): void => {};
+  const loaded = new Promise<void>((resolve) => (finishLoading = resolve));
+  let backend: SlowToLoadBackend | undefined;
+  // the test must reach the admin port before startIndexer returns, so it picks the port itself
+  const adminPort = await freePort();
+  const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': String(adminPort), 'in-memory': true }, {});
+  const starting = startIndexer(config, silentLogger(), () => (backend = new SlowToLoadBackend(loaded)));
+  t.after(async () => {
+    finishLoading();
+    await (await starting).stop();
+  });
+  const get = (path: string): Promise<Response> => fetch(`http://127.0.0.1:${adminPort}${path}`);
+  await waitFor(() => backend?.opening === true, 5_000, 'the store to start loading');
+  assert.equal((await get('/readyz')).status, 503);
+  assert.equal((await get('/healthz')).status, 200);
+  finishLoading();
+  const indexer = await starting;
+  assert.equal((await get('/readyz')).status, 200);
+  assert.equal((await get('/healthz')).status, 200);
+  const client = await RawClient.connect(t, indexer.address.port);
+  assert.deepEqual(await client.exchange('QUERY|a|'), ['FAIL']);
+});
+
+test('HEAD answers as GET does, without a body', async (t) => {
+  const indexer = await startWithAdmin(t);
+  for (const path of ['/healthz', '/readyz', '/v1/stats', '/v1/packages', '/nowhere', '/v1/packages/a%3Db']) {
+    const get = await indexer.get(path);
+    const getBody = await get.text();
+    const head = await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}${path}`, { method: 'HEAD' });
+    assert.equal(head.status, get.status, path);
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), path);
+    assert.equal(await head.text(), '', path);
+    if (path !== '/v1/stats') assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(getBody)), path);
+  }
+  const metrics = await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/metrics`, { method: 'HEAD' });
+  assert.equal(metrics.status, 200);
+  assert.equal(await metrics.text(), '');
+});
+
+test('any other method gets 405 with an Allow header and a JSON body', async (t) => {
+  const indexer = await startWithAdmin(t);
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+    for (const path of ['/healthz', '/v1/packages/a', '/nowhere']) {
+      const response = await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}${path}`, { method, body: method === 'POST' || method === 'PUT' ? '{}' : undefined });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get('allow'), 'GET, HEAD', `${method} ${path}`);
+      assert.deepEqual(await response.json(), { error: 'method-not-allowed' }, `${method} ${path}`);
+    }
+  }
+});
+
 test('readyz turns 503 as soon as shutdown starts, while lines are still being answered', async (t) => {
   let release: (() => void) | undefined;
   const stalled: BackendFactory = () => {
@@ -87,10 +156,11 @@ test('readyz turns 503 as soon as shutdown starts, while lines are still being a
   const indexer = await startWithAdmin(t, stalled, { 'shutdown-timeout-ms': '5000' });
   const client = await RawClient.connect(t, indexer.address.port);
   client.send('INDEX|a|\n');
-  while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(() => release !== undefined, 5_000, 'the line to reach the backend');
   const stopping = indexer.stop();
   assert.equal((await indexer.get('/readyz')).status, 503);
   assert.equal((await indexer.get('/healthz')).status, 200);
+  assert.ok(release !== undefined);
   release();
   assert.deepEqual(await client.readLines(1), ['OK']);
   await stopping;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { runCheck } from '../../src/cli/check.js';
 import { generateDataset } from '../../src/dataset/generate.js';
-import { startTestServer } from '../helpers/server-harness.js';
+import { startTestServer, waitFor } from '../helpers/server-harness.js';
 
 /** A server that answers every line with the same reply, whatever it says: a wrong server. */
 async function startFixedReplyServer(t: TestContext, reply: string): Promise<number> {
@@ -78,7 +78,9 @@ test('check fails when the server closes the connections', async (t) => {
   const server = await startTestServer(t);
   const dataset = generateDataset({ packages: 20_000, seed: 4 });
   const running = runCheck({ dataset, targets: [{ host: '127.0.0.1', port: server.port }], concurrency: 4 });
-  setTimeout(() => void server.close(0), 100);
+  // mid-run: a few thousand of the 80,000-odd commands a full run needs
+  await waitFor(() => server.metrics.totals.commands >= 2_000, 30_000, 'check to be under way');
+  await server.close(0);
   const result = await running;
   assert.equal(result.passed, false);
   assert.notEqual(result.failure, undefined);

@@ -3,10 +3,13 @@
  * port, `serve` found through its IPC report, `client`, `check` and `bench` against it, and SIGTERM.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { RawClient } from '../helpers/server-harness.js';
 import { assertOneLine, cleanEnv, closedPort, holdPort, run } from '../helpers/run-cli.js';
-import { startServe } from '../helpers/serve-child.js';
+import { STORE_FILE_NAME } from '../../src/store/sqlite-file.js';
+import { startServe, tempDir } from '../helpers/serve-child.js';
 
 describe('package-indexer usage and configuration errors', () => {
   test('serve exits 2 with one line naming PACKAGE_INDEXER_PORT when it is invalid', async (t) => {
@@ -143,9 +146,11 @@ describe('package-indexer check and bench', () => {
   });
 
   test('bench --spawn-server passes --server-args to the serve it starts, finds it at any log level, and prints its figures as JSON', async (t) => {
+    const dataDir = tempDir(t, 'pi-bench-');
     const args = ['--packages', '200', '--connections', '2', '--pipeline', '2', '--warmup-seconds', '0', '--duration-seconds', '0.3', '--json'];
-    const result = await run(t, ['bench', '--spawn-server', '--server-args', '--in-memory --log-level warn', ...args]);
+    const result = await run(t, ['bench', '--spawn-server', '--server-args', `--data-dir ${dataDir} --log-level warn`, ...args]);
     assert.equal(result.code, 0, result.stderr);
+    assert.ok(fs.existsSync(path.join(dataDir, STORE_FILE_NAME)), 'the spawned serve kept its store where --server-args said');
     const figures = JSON.parse(result.stdout) as { target: { result: { requests: number; connectionErrors: number; replies: { ERROR: number } } } };
     assert.ok(figures.target.result.requests > 0);
     assert.equal(figures.target.result.replies.ERROR, 0);
@@ -158,6 +163,10 @@ describe('package-indexer check and bench', () => {
     assert.equal(result.code, 0, result.stderr);
     const figures = JSON.parse(result.stdout) as { rounds: Array<{ ratios: { throughput: number } }>; medianRatios: { throughput: number } };
     assert.equal(figures.rounds.length, 2);
+    // each run announces itself on stderr as it starts indexing, with the pid of its fresh server
+    const runs = [...result.stderr.matchAll(/^(baseline|serve) \(pid (\d+)\): indexing/gm)];
+    assert.deepEqual(runs.map(([, name]) => name), ['baseline', 'serve', 'baseline', 'serve'], result.stderr);
+    assert.equal(new Set(runs.map(([, , pid]) => pid)).size, 4, 'a fresh server for every run');
     const [first, second] = figures.rounds.map((round) => round.ratios.throughput);
     assert.ok(first !== undefined && second !== undefined && first > 0 && second > 0);
     assert.equal(figures.medianRatios.throughput, (first + second) / 2);
