@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
 import { mebibytes } from '../src/client/process-usage.js';
 import { LineSplitter } from '../src/protocol/line-splitter.js';
-import { parseLine } from '../src/protocol/parse.js';
+import { parseLineBytes } from '../src/protocol/parse-bytes.js';
 import type { Command } from '../src/protocol/types.js';
 import { MemoryBackend } from '../src/store/memory-backend.js';
 
@@ -54,9 +54,9 @@ await backend.open();
 let commands: Command[] = [];
 let lineBytes = 0;
 const sink = {
-  line(text: string): void {
-    lineBytes += text.length + 1;
-    const parsed = parseLine(text);
+  line(bytes: Buffer, start: number, end: number): void {
+    lineBytes += end - start + 1;
+    const parsed = parseLineBytes(bytes, start, end);
     if (parsed.kind !== 'error') commands.push(parsed);
   },
   overflow(): void {

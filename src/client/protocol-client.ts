@@ -35,7 +35,7 @@ export class ProtocolClient {
   private constructor(socket: net.Socket) {
     this.socket = socket;
     this.#sink = {
-      line: (text) => this.#settle(decodeReply(text)),
+      line: (bytes, start, end) => this.#settle(decodeReply(bytes.toString('latin1', start, end))),
       overflow: () => this.#fail(new ConnectionLostError('the server sent an over-long reply line')),
     };
     socket.on('data', (chunk: Buffer) => this.#splitter.push(chunk, this.#sink));

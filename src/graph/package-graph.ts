@@ -71,6 +71,11 @@ export class PackageGraph {
     return this.#edgeCount;
   }
 
+  /** Int32 slots written with dependency lists since the last compaction, live or replaced. */
+  get poolUsedSlots(): number {
+    return this.#poolEnd;
+  }
+
   /** Int32 slots allocated for dependency lists (live, replaced, spare): 4 bytes each. */
   get poolCapacity(): number {
     return this.#pool.length;
@@ -210,15 +215,30 @@ export class PackageGraph {
     }
   }
 
+  /**
+   * True when the package at `id` lists exactly `deps`, in that order: a re-index that would change
+   * nothing. Compares in place, allocating nothing.
+   */
+  listsExactly(id: number, deps: readonly string[]): boolean {
+    if (this.#names[id] === undefined || this.#lengths[id] !== deps.length) return false;
+    const start = this.#starts[id] as number;
+    for (let k = 0; k < deps.length; k++) {
+      if (this.#pool[start + k] !== this.#ids.get(deps[k] as string)) return false;
+    }
+    return true;
+  }
+
   /** [P-INDEX-1] adds the package or replaces its dependency list, if every dependency is indexed. */
   index(name: string, deps: readonly string[]): GraphOutcome {
+    const existing = this.#ids.get(name);
+    // the same list again (half the writes of a busy index): no name-index churn, no pool append
+    if (existing !== undefined && this.listsExactly(existing, deps)) return 'ok';
     const dependencyIds = new Array<number>(deps.length);
     for (let i = 0; i < deps.length; i++) {
       const id = this.#ids.get(deps[i] as string);
       if (id === undefined) return 'fail';
       dependencyIds[i] = id;
     }
-    const existing = this.#ids.get(name);
     // a name arriving on the wire is a slice of its request line: keep the stored name when there
     // is one, and store a new one as a copy, so that no line stays alive behind its name
     if (existing !== undefined) this.put(existing, this.#names[existing] as string, dependencyIds);

@@ -6,8 +6,12 @@
 import { WIRE } from './types.js';
 
 export interface LineSink {
-  /** A whole line, without `\n` and without a `\r` right before it ([P-LINE-2]), decoded as latin1. */
-  line(text: string): void;
+  /**
+   * A whole line: `bytes[start, end)`, without `\n` and without a `\r` right before it
+   * ([P-LINE-2]). The bytes are lent for the call only (they are the socket's chunk, or a buffer
+   * reused for the next line): a sink keeps what it needs as strings, and decodes nothing else.
+   */
+  line(bytes: Buffer, start: number, end: number): void;
   /** [P-LINE-4] a line passed the cap; called once per such line. */
   overflow(): void;
 }
@@ -71,6 +75,6 @@ export class LineSplitter {
       sink.overflow();
       return;
     }
-    sink.line(bytes.toString('latin1', start, end));
+    sink.line(bytes, start, end);
   }
 }

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { REPLY_BYTES, REPLY_LINES } from '../protocol/encode.js';
 import { LineSplitter, type LineSink } from '../protocol/line-splitter.js';
-import { parseLine, protocolError } from '../protocol/parse.js';
+import { protocolError } from '../protocol/parse.js';
+import { parseLineBytes } from '../protocol/parse-bytes.js';
 import type { Command, ParsedLine, Reply } from '../protocol/types.js';
 import type { Backend } from '../store/backend.js';
 
@@ -49,7 +50,7 @@ export class Connection {
     this.#options = options;
     this.#splitter = new LineSplitter(options.maxLineBytes);
     this.#sink = {
-      line: (text) => this.#queue.push(parseLine(text)),
+      line: (bytes, start, end) => this.#queue.push(parseLineBytes(bytes, start, end)),
       overflow: () => this.#queue.push(protocolError('line-too-long')),
     };
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));

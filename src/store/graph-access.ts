@@ -24,27 +24,37 @@ export function applyCommand(graph: PackageGraph, command: Command): Reply {
   }
 }
 
+export interface WriteOutcome {
+  readonly reply: Reply;
+  /** What the package held before, when the write changed it. */
+  readonly previous: PreviousState | undefined;
+}
+
+const UNCHANGED_OK: WriteOutcome = Object.freeze({ reply: 'OK', previous: undefined });
+const UNCHANGED_FAIL: WriteOutcome = Object.freeze({ reply: 'FAIL', previous: undefined });
+
 /**
  * Runs an INDEX or REMOVE and returns what its package held before, when the command changed it:
- * a re-index with the same list, a refusal and removing what is not indexed change nothing.
+ * a re-index with the same list, a refusal and removing what is not indexed change nothing, and
+ * cost no copy of the list (only a change needs its previous state, to be undone).
  */
-export function applyWrite(graph: PackageGraph, command: Command): { reply: Reply; previous: PreviousState | undefined } {
+export function applyWrite(graph: PackageGraph, command: Command): WriteOutcome {
   const before = graph.idOf(command.name);
-  const dependencyIds = before === undefined ? undefined : graph.dependencyIdsAt(before);
-  const reply = applyCommand(graph, command);
-  const id = before ?? graph.idOf(command.name);
-  if (reply !== 'OK' || id === undefined || sameIds(dependencyIds, graph.dependencyIdsAt(id))) return { reply, previous: undefined };
-  return { reply, previous: { id, name: dependencyIds === undefined ? null : command.name, dependencyIds } };
+  if (command.kind === 'INDEX') {
+    if (before !== undefined && graph.listsExactly(before, command.deps)) return UNCHANGED_OK;
+    const dependencyIds = before === undefined ? undefined : graph.dependencyIdsAt(before);
+    if (graph.index(command.name, command.deps) === 'fail') return UNCHANGED_FAIL;
+    const id = before ?? (graph.idOf(command.name) as number);
+    return { reply: 'OK', previous: { id, name: before === undefined ? null : command.name, dependencyIds } };
+  }
+  if (command.kind === 'QUERY') return applyCommand(graph, command) === 'OK' ? UNCHANGED_OK : UNCHANGED_FAIL;
+  if (before === undefined) return UNCHANGED_OK;
+  const dependencyIds = graph.dependencyIdsAt(before);
+  if (graph.remove(command.name) === 'fail') return UNCHANGED_FAIL;
+  return { reply: 'OK', previous: { id: before, name: command.name, dependencyIds } };
 }
 
 /** The change feed's record of a write that changed the index. */
 export function changeOf(command: Command): Change {
   return { command: command.kind === 'INDEX' ? 'INDEX' : 'REMOVE', name: command.name, dependencies: command.kind === 'INDEX' ? command.deps : [] };
-}
-
-function sameIds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -38,7 +38,7 @@ function bytes(...parts: string[]): Buffer {
 /** Runs the chunks through a fresh splitter and records what it emitted. */
 function feed(chunks: readonly Buffer[], maxLineBytes = MAX): { events: Event[]; splitter: LineSplitter } {
   const events: Event[] = [];
-  const sink: LineSink = { line: (text) => events.push(text), overflow: () => events.push(OVERFLOW) };
+  const sink: LineSink = { line: (bytes, start, end) => events.push(bytes.toString('latin1', start, end)), overflow: () => events.push(OVERFLOW) };
   const splitter = new LineSplitter(maxLineBytes);
   for (const chunk of chunks) splitter.push(chunk, sink);
   return { events, splitter };
@@ -156,7 +156,7 @@ describe('LineSplitter with unfinished and over-long lines', () => {
   test('holds an unfinished line until its line feed arrives', () => {
     const events: Event[] = [];
     const splitter = new LineSplitter(MAX);
-    const sink: LineSink = { line: (text) => events.push(text), overflow: () => events.push(OVERFLOW) };
+    const sink: LineSink = { line: (bytes, start, end) => events.push(bytes.toString('latin1', start, end)), overflow: () => events.push(OVERFLOW) };
     splitter.push(bytes(request('QUERY', 'abc')), sink);
     assert.deepEqual(events, []);
     assert.equal(splitter.bufferedBytes, 'QUERY|abc|'.length);
@@ -203,7 +203,7 @@ describe('LineSplitter with unfinished and over-long lines', () => {
 
   test('[P-LINE-4] keeps the buffered bytes bounded while discarding an endless line', () => {
     const events: Event[] = [];
-    const sink: LineSink = { line: (text) => events.push(text), overflow: () => events.push(OVERFLOW) };
+    const sink: LineSink = { line: (bytes, start, end) => events.push(bytes.toString('latin1', start, end)), overflow: () => events.push(OVERFLOW) };
     const splitter = new LineSplitter(MAX);
     const chunk = bytes(filler(7));
     let most = 0;

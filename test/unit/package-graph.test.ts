@@ -126,6 +126,20 @@ describe('PackageGraph.index', () => {
     assert.deepEqual(sorted(graph.dependentsOf('a')), ['c']);
     assert.equal(graph.edgeCount, 1);
   });
+
+  test('[P-INDEX-1] re-indexing with the same list writes nothing, while a reordered list is a change', () => {
+    const graph = graphOf(['a', []], ['b', []], ['c', ['a', 'b']]);
+    const used = graph.poolUsedSlots;
+    const id = graph.idOf('c');
+    assert.equal(graph.index('c', ['a', 'b']), 'ok');
+    assert.equal(graph.poolUsedSlots, used, 'the identical list was appended to the pool again');
+    assert.equal(graph.idOf('c'), id);
+    assert.equal(graph.index('c', ['b', 'a']), 'ok');
+    assert.equal(graph.poolUsedSlots, used + 2);
+    assert.deepEqual(graph.dependenciesOf('c'), ['b', 'a']);
+    assert.equal(graph.index('c', ['b', 'missing']), 'fail');
+    assert.deepEqual(graph.dependenciesOf('c'), ['b', 'a']);
+  });
 });
 
 describe('PackageGraph.remove', () => {

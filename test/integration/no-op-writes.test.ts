@@ -1,0 +1,70 @@
+/**
+ * Writes that change nothing (a re-index with the same list, a refused INDEX, removing what is not
+ * indexed) give the store nothing to commit: their replies leave at once, with no transaction,
+ * while a turn that changes something still holds every reply until its commit.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { silentLogger } from '../../src/log.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
+import type { Command, Reply } from '../../src/protocol/types.js';
+import { SqliteBackend } from '../../src/store/sqlite-backend.js';
+
+async function commitCount(metrics: Metrics): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric('package_indexer_store_commit_batch_size')?.get();
+  // every commit lands in the +Inf bucket
+  return metric?.values.find((value) => value.labels.le === '+Inf')?.value ?? 0;
+}
+
+/** Runs one batch; `synchronous` tells whether its replies came back before execute returned. */
+async function run(backend: SqliteBackend, commands: Command[]): Promise<{ replies: Reply[]; synchronous: boolean }> {
+  let returned = false;
+  return new Promise((resolve) => {
+    backend.execute(commands, (replies) => resolve({ replies, synchronous: !returned }));
+    returned = true;
+  });
+}
+
+test('a turn of writes that change nothing starts no transaction and answers at once', async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
+  const metrics = createMetrics({ processMetrics: false });
+  const backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics });
+  await backend.open();
+  t.after(async () => {
+    await backend.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const setup = await run(backend, [
+    { kind: 'INDEX', name: 'a', deps: [] },
+    { kind: 'INDEX', name: 'b', deps: [] },
+    { kind: 'INDEX', name: 'c', deps: ['a', 'b'] },
+  ]);
+  assert.deepEqual(setup.replies, ['OK', 'OK', 'OK']);
+  assert.equal(setup.synchronous, false, 'a turn with changes must wait for its commit');
+  const commitsBefore = await commitCount(metrics);
+  assert.equal(commitsBefore, 1);
+
+  const noOps = await run(backend, [
+    { kind: 'INDEX', name: 'c', deps: ['a', 'b'] },
+    { kind: 'INDEX', name: 'd', deps: ['missing'] },
+    { kind: 'REMOVE', name: 'missing' },
+    { kind: 'REMOVE', name: 'a' },
+    { kind: 'QUERY', name: 'c' },
+  ]);
+  assert.deepEqual(noOps.replies, ['OK', 'FAIL', 'OK', 'FAIL', 'OK']);
+  assert.equal(noOps.synchronous, true, 'nothing changed, so nothing had to be committed first');
+  assert.equal(await commitCount(metrics), commitsBefore);
+
+  // a no-op next to a real change still waits for that change's commit
+  const mixed = await run(backend, [
+    { kind: 'INDEX', name: 'c', deps: ['a', 'b'] },
+    { kind: 'INDEX', name: 'c', deps: ['b'] },
+  ]);
+  assert.deepEqual(mixed.replies, ['OK', 'OK']);
+  assert.equal(mixed.synchronous, false);
+  assert.equal(await commitCount(metrics), commitsBefore + 1);
+});
