@@ -76,11 +76,12 @@ function runTurn(backend: SqliteBackend, lines: readonly string[]): Promise<Repl
 }
 
 async function assertSameIndex(backend: SqliteBackend, model: NaiveModel, when: string): Promise<void> {
-  assert.deepEqual(sorted(await backend.list({ prefix: '', after: '', limit: 1_000 })), sorted(model.packages.keys()), `packages ${when}`);
+  assert.deepEqual(sorted(await backend.reader.list({ prefix: '', after: '', limit: 1_000 })), sorted(model.packages.keys()), `packages ${when}`);
   let edges = 0;
   for (const [name, deps] of model.packages) {
     edges += deps.length;
-    assert.deepEqual(await backend.describe(name), { name, dependencies: sorted(deps), dependents: model.dependentsOf(name) }, `${name} ${when}`);
+    const dependents = model.dependentsOf(name);
+    assert.deepEqual(await backend.reader.describe(name, 1_000), { name, dependencies: sorted(deps), dependents, dependentsTotal: dependents.length }, `${name} ${when}`);
   }
   assert.deepEqual(await backend.counts(), { packages: model.packages.size, dependencies: edges }, `counts ${when}`);
 }
