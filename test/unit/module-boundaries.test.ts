@@ -47,7 +47,7 @@ const ALLOWED: Record<string, Rules> = {
   client: { ours: ['client', 'protocol', 'dataset', 'errors.ts', 'with-timeout.ts'], packages: [ANY_BUILTIN] },
   cli: { ours: ['cli', 'client', 'dataset', 'protocol', 'graph', 'store', 'server', 'admin', ...ROOT_FILES], packages: [ANY_BUILTIN] },
   // tools for tests and benchmark scripts, left out of the production build
-  dev: { ours: ['dev'], packages: ['pg', ANY_BUILTIN] },
+  dev: { ours: ['dev'], packages: ['pg', 'playwright-core', ANY_BUILTIN] },
 };
 
 function filesUnder(dir: string): string[] {
