@@ -38,7 +38,7 @@ export interface HoodLimits {
   readonly parallel: number;
 }
 
-export const DEFAULT_LIMITS: HoodLimits = { fanout: 12, maxNodes: 160, parallel: 8 };
+export const DEFAULT_LIMITS: HoodLimits = { fanout: 12, maxNodes: 160, parallel: 24 };
 
 export type Describe = (name: string, dependentsLimit: number) => Promise<PackageView | undefined>;
 
@@ -47,17 +47,20 @@ export async function neighbourhood(root: PackageView, depth: number, way: Way, 
   const views = new Map<string, PackageView>([[root.name, root]]);
   const look = async (name: string): Promise<PackageView | undefined> => views.get(name) ?? describe(name, limits.fanout);
   const directions = way === 'both' ? (['dependencies', 'dependents'] as const) : ([way] as const);
-  for (const direction of directions) {
-    let frontier = [root.name];
-    for (let level = 1; level <= depth && frontier.length > 0; level++) {
+  // both ways advance a level at a time together, so their requests share each round trip; the
+  // nodes are added in a fixed order (dependencies first), so the drawing does not depend on timing
+  const frontiers = new Map<'dependencies' | 'dependents', string[]>(directions.map((direction) => [direction, [root.name]]));
+  for (let level = 1; level <= depth; level++) {
+    const wanted = [...new Set([...frontiers.values()].flat())];
+    if (wanted.length === 0) break;
+    for (const view of await inBatches(wanted, limits.parallel, look)) if (view !== undefined) views.set(view.name, view);
+    for (const [direction, frontier] of frontiers) {
       const next: string[] = [];
-      const found = await inBatches(frontier, limits.parallel, look);
-      for (const view of found) {
-        if (view === undefined) continue;
-        views.set(view.name, view);
-        next.push(...expand(hood, view, direction, limits));
+      for (const name of frontier) {
+        const view = views.get(name);
+        if (view !== undefined) next.push(...expand(hood, view, direction, limits));
       }
-      frontier = next;
+      frontiers.set(direction, next);
     }
   }
   return hood;

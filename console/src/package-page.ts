@@ -53,9 +53,11 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
     void redraw();
   });
 
+  // the graph library loads while the neighbourhood is fetched, not after
+  const graphModule = import('./graph-view');
   const redraw = async (): Promise<void> => {
     if (view === undefined || hood === undefined) return;
-    const { drawGraph } = await import('./graph-view');
+    const { drawGraph } = await graphModule;
     if (signal.aborted) return;
     graph?.destroy();
     replace(graphBox);
@@ -69,7 +71,13 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
     const root = view;
     hood = await neighbourhood(root, drawing.depth, drawing.way, (other, limit) => api.describe(other, limit, signal), DEFAULT_LIMITS);
     if (!signal.aborted) await redraw();
+    drawnOnce();
   };
+  // the transitive counts wait for the drawing: they can take the read side a while on a big index
+  let drawnOnce: () => void = () => {};
+  const firstDrawing = new Promise<void>((resolve) => {
+    drawnOnce = resolve;
+  });
 
   replace(root, el('p', { class: 'muted' }, `Looking up ${name}…`));
   if (!VALID_NAME.test(name)) {
@@ -78,7 +86,7 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
     api.describe(name, LISTED_DEPENDENTS, signal).then((found) => {
       if (found === undefined) return void unknownPackage(root, name, signal);
       view = found;
-      replace(root, ...layout(found, drawing, graphBox, why.element, signal, (next) => navigate(hrefWith(name, next), { replace: true }), () => graph?.fit()));
+      replace(root, ...layout(found, drawing, graphBox, why.element, firstDrawing, signal, (next) => navigate(hrefWith(name, next), { replace: true }), () => graph?.fit()));
       void draw().catch((error: unknown) => showError(graphBox, error));
       if (drawing.why !== '') why.ask(drawing.why);
     }).catch((error: unknown) => showError(root, error));
@@ -100,9 +108,10 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
   };
 }
 
-function layout(view: PackageView, drawing: DrawingParams, graphBox: HTMLElement, why: HTMLElement, signal: AbortSignal, change: (next: DrawingParams) => void, fit: () => void): HTMLElement[] {
+function layout(view: PackageView, drawing: DrawingParams, graphBox: HTMLElement, why: HTMLElement, drawn: Promise<void>, signal: AbortSignal, change: (next: DrawingParams) => void, fit: () => void): HTMLElement[] {
   const transitive = el('span', { class: 'muted' }, 'counting the transitive ones…');
-  void Promise.all([api.closure(view.name, 'dependencies', 1, signal), api.closure(view.name, 'dependents', 1, signal)]).then(([down, up]) => {
+  const dependents = drawn.then(() => api.closure(view.name, 'dependents', 1, signal));
+  void Promise.all([drawn.then(() => api.closure(view.name, 'dependencies', 1, signal)), dependents]).then(([down, up]) => {
     replace(transitive, `in all, it pulls in ${plural(down.total, 'package')} and ${plural(up.total, 'package')} depend on it`);
   }).catch((error: unknown) => showError(transitive, error));
   const depth = el('select', { attrs: { 'aria-label': 'depth' } }, ...DEPTHS.map((value) => option(String(value), `${value} ${value === 1 ? 'level' : 'levels'}`, value === drawing.depth)));
@@ -121,7 +130,7 @@ function layout(view: PackageView, drawing: DrawingParams, graphBox: HTMLElement
     el('div', { class: 'columns' },
       el('section', {}, el('h2', {}, `Dependencies (${count(view.dependencies.length)})`), nameList(view.dependencies, view.dependencies.length, `${view.name} depends on nothing.`)),
       el('section', {}, el('h2', {}, `Dependents (${count(view.dependentsTotal)})`), nameList(view.dependents, view.dependentsTotal, `Nothing depends on ${view.name}.`))),
-    removalSection(view, signal),
+    removalSection(view, dependents, signal),
     why,
     installOrderSection(view.name, signal),
   ];

@@ -3,7 +3,7 @@
  * the order to install it in, and why it depends on another package (the chain, which the page
  * also marks in the drawing).
  */
-import { api, type PackageView } from './api';
+import { api, type Closure, type PackageView } from './api';
 import { count, el, plural, replace } from './dom';
 import { showError } from './notice';
 import { packageLink } from './router';
@@ -12,7 +12,8 @@ import { createSearch } from './search';
 /** Packages listed by the transitive dependents and the install order. */
 const LISTED = 1000;
 
-export function removalSection(view: PackageView, signal: AbortSignal): HTMLElement {
+/** `dependents`: the count of everything that depends on it, asked once for the whole page. */
+export function removalSection(view: PackageView, dependents: Promise<Closure>, signal: AbortSignal): HTMLElement {
   const section = el('section', { class: 'question' }, el('h2', {}, 'Removing it'));
   const command = `REMOVE|${view.name}|`;
   if (view.dependentsTotal === 0) {
@@ -26,7 +27,7 @@ export function removalSection(view: PackageView, signal: AbortSignal): HTMLElem
     everything,
     details,
   );
-  api.closure(view.name, 'dependents', 1, signal).then((closure) => {
+  dependents.then((closure) => {
     replace(everything, `In all, ${plural(closure.total, 'package')} would have to be removed before it.`);
   }).catch((error: unknown) => showError(everything, error));
   onFirstOpen(details, async (box) => {
