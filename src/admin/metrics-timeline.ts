@@ -83,10 +83,15 @@ export class MetricsTimeline {
     return metric === undefined ? [] : (await metric.get()).values;
   }
 
+  /**
+   * Bucket counts of a histogram: a prom-client Histogram's `_bucket` samples, or, for one whose
+   * series are published as counters of their own (the tallied command latency), the `_bucket` counter.
+   */
   async #buckets(name: string): Promise<Map<number, number>> {
     const buckets = new Map<number, number>();
-    for (const { labels, value, metricName } of await this.#values(name)) {
-      if (metricName !== `${name}_bucket`) continue;
+    const histogram = this.#registry.getSingleMetric(name) !== undefined;
+    const samples = histogram ? (await this.#values(name)).filter(({ metricName }) => metricName === `${name}_bucket`) : await this.#values(`${name}_bucket`);
+    for (const { labels, value } of samples) {
       const bound = labels['le'] === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels['le']);
       buckets.set(bound, (buckets.get(bound) ?? 0) + value);
     }
