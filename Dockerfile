@@ -11,10 +11,15 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# the production build: the server, the CLI and what `bench` needs, no tests
-RUN npx tsc -p tsconfig.build.json
+COPY console ./console
+# the production build: the server, the CLI and what `bench` needs, no tests; and the console,
+# bundled by Vite into dist/console
+RUN npx tsc -p tsconfig.build.json && npm run build:console
 
 # Final stage: production dependencies only, run as the unprivileged `node` user.
+# The admin port listens on all of the container's interfaces, so give it a token at run time:
+#   docker run -e PACKAGE_INDEXER_ADMIN_TOKEN="$(openssl rand -hex 24)" ...
+# (never baked into the image; without one the server warns at startup). /healthz needs none.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     PACKAGE_INDEXER_DATA_DIR=/var/lib/package-indexer \

@@ -49,6 +49,8 @@ export interface Config {
   adminHost: string;
   /** Admin connections held at once; a new one closes the oldest idle one, or is refused. @default 100 */
   adminConnectionLimit: number;
+  /** Every admin request but /healthz and /readyz must carry it (Basic password or Bearer); undefined lets anyone in. @default undefined */
+  adminToken: string | undefined;
   /** A postgres:// URL selects the PostgreSQL backend instead of the embedded store. @default undefined */
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. @default 10 */
@@ -73,6 +75,7 @@ export const DEFAULTS: Readonly<Config> = {
   adminPort: 8081,
   adminHost: '127.0.0.1',
   adminConnectionLimit: 100,
+  adminToken: undefined,
   databaseUrl: undefined,
   poolSize: 10,
 };
@@ -158,6 +161,13 @@ const optionalPort: Parser<number | null> = (raw, setting) => {
   return port(raw, setting);
 };
 
+/** Visible ASCII only, so that it travels unchanged in an Authorization header; '' means none. */
+const adminToken: Parser<string | undefined> = (raw, setting) => {
+  if (raw === '') return undefined;
+  if (!/^[\x21-\x7e]{1,1024}$/.test(raw)) throw new ConfigError(setting, 'expected 1 to 1024 visible ASCII characters, no spaces');
+  return raw;
+};
+
 const databaseUrl: Parser<string | undefined> = (raw, setting) => {
   if (raw === '') return undefined;
   if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(setting, 'expected a postgres:// URL');
@@ -216,6 +226,7 @@ export const SETTINGS = [
   setting('fsync', 'fsync', 'FSYNC', oneOf<FsyncMode>(['always', 'normal']), { value: 'MODE', meaning: 'when a commit reaches the disk: always survives a power cut, normal a process crash' }),
   setting('adminPort', 'admin-port', 'ADMIN_PORT', optionalPort, { value: 'PORT', meaning: 'port of the admin HTTP listener (metrics, health, read API); 0 picks a free one; off disables it and metrics collection' }),
   setting('adminHost', 'admin-host', 'ADMIN_HOST', listenHost(false), { value: 'HOST', meaning: 'interface (IP address or host name) of the admin HTTP listener' }),
+  setting('adminToken', 'admin-token', 'ADMIN_TOKEN', adminToken, { value: 'TOKEN', meaning: 'when set, every admin request but /healthz and /readyz needs it: the password of HTTP Basic, or Authorization: Bearer (prefer the variable: a flag shows in ps)' }),
   setting('adminConnectionLimit', 'admin-connection-limit', 'ADMIN_CONNECTION_LIMIT', integer(1, 100_000), { value: 'N', meaning: 'admin connections held at once; a new one closes the oldest idle one, or is refused when all are being answered' }),
   setting('databaseUrl', 'database-url', 'DATABASE_URL', databaseUrl, { value: 'URL', meaning: 'a postgres:// URL: keep the index in that PostgreSQL database instead of the embedded store (prefer the variable: a flag shows in ps)' }),
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000), { value: 'N', meaning: 'connections in the PostgreSQL pool' }),

@@ -1,6 +1,7 @@
 /**
- * The admin listener for operators: Prometheus metrics, liveness and readiness, and a read-only
- * JSON view of the index. It runs beside the protocol port and never changes the index.
+ * The admin listener for operators: Prometheus metrics, liveness and readiness, a read-only JSON
+ * view of the index and the console that draws it. It runs beside the protocol port and never
+ * changes the index.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,8 +9,11 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
 import type { Backend, IndexCounts } from '../store/backend.js';
+import { AdminToken, isLoopback } from './admin-token.js';
 import { CommandRate } from './command-rate.js';
 import { AdminConnectionLimit } from './connection-limit.js';
+import { ConsoleAssets } from './console-assets.js';
+import { MetricsTimeline } from './metrics-timeline.js';
 import { routeRequest, type AdminContext } from './routes.js';
 
 export interface AdminOptions {
@@ -27,6 +31,10 @@ export interface AdminOptions {
    * first request), in ms; a slower one is closed. @default 10000
    */
   readonly headersTimeoutMs?: number;
+  /** Required of every request but the health probes; undefined admits anyone. */
+  readonly token?: string | undefined;
+  /** Where the built console is; by default dist/console beside this module. */
+  readonly consoleDir?: string;
 }
 
 /** Between requests on a kept-alive connection, in ms: node:http's own default. */
@@ -35,15 +43,22 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export class AdminServer {
   #http: http.Server;
   #rate: CommandRate;
+  #timeline: MetricsTimeline;
+  #options: AdminOptions;
 
   constructor(options: AdminOptions) {
     registerIndexGauges(options.metrics, options.backend);
+    this.#options = options;
     this.#rate = new CommandRate(() => options.metrics.totals.commands);
+    this.#timeline = new MetricsTimeline(options.metrics.registry);
     const startedAt = Date.now();
     const context: AdminContext = {
       ...options,
       uptimeSeconds: () => (Date.now() - startedAt) / 1000,
       commandsPerSecond: () => this.#rate.perSecond(),
+      timeline: this.#timeline,
+      token: options.token === undefined ? undefined : new AdminToken(options.token),
+      assets: ConsoleAssets.load(options.consoleDir),
     };
     const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
     const limit = new AdminConnectionLimit({
@@ -79,11 +94,15 @@ export class AdminServer {
         resolve();
       });
     });
+    if (this.#options.token === undefined && !isLoopback(host)) {
+      this.#options.logger.warn({ adminHost: host }, 'the admin port listens beyond loopback with no --admin-token: anyone who can reach it can read the index and the metrics');
+    }
     return this.#http.address() as AddressInfo;
   }
 
   async close(): Promise<void> {
     this.#rate.stop();
+    this.#timeline.stop();
     const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeAllConnections();
     await closed;

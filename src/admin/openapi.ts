@@ -51,7 +51,18 @@ function closurePath(direction: 'dependencies' | 'dependents', summary: string):
 
 export const OPENAPI = {
   openapi: '3.1.0',
-  info: { title: 'package-indexer admin API', version: '1', description: 'Operations, the read API over the dependency index, and its change feed. Read-only.' },
+  info: {
+    title: 'package-indexer admin API',
+    version: '1',
+    description: 'Operations, the read API over the dependency index, and its change feed. Read-only. With `--admin-token` set, every path but /healthz and /readyz answers 401 without the token.',
+  },
+  components: {
+    securitySchemes: {
+      basic: { type: 'http', scheme: 'basic', description: 'any user name; the token as password' },
+      bearer: { type: 'http', scheme: 'bearer', description: 'the token' },
+    },
+  },
+  security: [{ basic: [] }, { bearer: [] }, {}],
   paths: {
     '/healthz': { get: { summary: 'liveness', responses: { 200: json('the process is alive', object({ status: { const: 'alive' } })) } } },
     '/readyz': {
@@ -81,6 +92,29 @@ export const OPENAPI = {
               leaves: NAMED_SAMPLE,
             }),
           ),
+        },
+      },
+    },
+    '/v1/stats/history': {
+      get: {
+        summary: 'the last five minutes of traffic, one sample a second, for charts',
+        parameters: [{ name: 'after', in: 'query', description: 'only samples taken after this time, in ms since the epoch', schema: { type: 'integer', minimum: 0, default: 0 } }],
+        responses: {
+          200: json(
+            'samples oldest first: commands per second by `COMMAND RESULT` over that second, and the 99th percentile of command latency and of store commit time (null when there were none)',
+            object({
+              samples: {
+                type: 'array',
+                items: object({
+                  atMs: COUNT,
+                  commandsPerSecond: { type: 'object' },
+                  p99Ms: { oneOf: [{ type: 'number', minimum: 0 }, { type: 'null' }] },
+                  commitP99Ms: { oneOf: [{ type: 'number', minimum: 0 }, { type: 'null' }] },
+                }),
+              },
+            }),
+          ),
+          400: badRequest,
         },
       },
     },

@@ -114,7 +114,7 @@ async function measure(options: BenchOptions & { serverCpuMs?: () => number }, t
  * Sends `kind` for every package, pipelined on one connection, in dataset order for INDEX (each
  * finds its deps indexed) and in reverse for REMOVE (each finds its dependents gone).
  */
-async function sendAll(target: Endpoint, dataset: Dataset, kind: 'INDEX' | 'REMOVE'): Promise<void> {
+export async function sendAll(target: Endpoint, dataset: Dataset, kind: 'INDEX' | 'REMOVE'): Promise<void> {
   const ordered = kind === 'INDEX' ? dataset : [...dataset].reverse();
   const client = await ProtocolClient.connect(target.host, target.port);
   try {

@@ -74,7 +74,7 @@ export async function startIndexer(
   const server = new IndexServer({ ...config, backend, metrics, logger });
   const admin = config.adminPort === null
     ? undefined
-    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections, connectionLimit: config.adminConnectionLimit });
+    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections, connectionLimit: config.adminConnectionLimit, token: config.adminToken });
   // the admin port comes up first, so /healthz answers and /readyz says 503 while the store loads
   const adminListener = { port: config.adminPort ?? 0, host: config.adminHost, portSetting: 'adminPort', hostSetting: 'adminHost' } as const;
   const adminAddress = await admin?.listen(adminListener.port, adminListener.host).catch((error: unknown) => {

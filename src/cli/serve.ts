@@ -10,9 +10,13 @@ import type { ParsedArgs } from './command.js';
 import { createBackend } from './create-backend.js';
 import { startIndexer } from './indexer.js';
 
-/** The configuration as logged: no password of a database URL. */
+/** The configuration as logged: no password of a database URL, no admin token. */
 function redactConfig(config: Config): Config {
-  return { ...config, databaseUrl: config.databaseUrl === undefined ? undefined : redactDatabaseUrl(config.databaseUrl) };
+  return {
+    ...config,
+    databaseUrl: config.databaseUrl === undefined ? undefined : redactDatabaseUrl(config.databaseUrl),
+    adminToken: config.adminToken === undefined ? undefined : '***',
+  };
 }
 
 /**

@@ -12,6 +12,8 @@ import { isListeningMessage, type ListeningMessage } from './listening-message.j
 
 export interface ChildServer {
   readonly port: number;
+  /** The admin port, when the child has one. */
+  readonly adminPort: number | undefined;
   readonly pid: number | undefined;
   stop(): Promise<void>;
 }
@@ -33,8 +35,8 @@ export async function startChildServer(script: string, args: readonly string[]):
     stderrTail = (stderrTail + text).slice(-2000);
   });
   try {
-    const { address } = await waitForListening(child, START_TIMEOUT_MS, () => stderrTail);
-    return { port: address.port, pid: child.pid, stop: () => stopChild(child) };
+    const { address, adminAddress } = await waitForListening(child, START_TIMEOUT_MS, () => stderrTail);
+    return { port: address.port, adminPort: adminAddress?.port, pid: child.pid, stop: () => stopChild(child) };
   } catch (error) {
     await stopChild(child);
     throw error;

@@ -42,6 +42,7 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['admin-port', ['on', '70000', '-1', 'OFF', 'Off', '']],
   ['admin-host', ['', ' ']],
   ['admin-connection-limit', ['0', '100001', '1e2', 'few']],
+  ['admin-token', ['with space', 'tab\there', 'caf\u00e9', 'x'.repeat(1025)]],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
   ['pool-size', ['0', '1001', 'big']],
 ];
@@ -127,6 +128,12 @@ describe('resolveConfig', () => {
 
   test('treats an empty database URL as none', () => {
     assert.equal(resolveConfig({}, { PACKAGE_INDEXER_DATABASE_URL: '' }).databaseUrl, undefined);
+  });
+
+  test('reads an admin token of visible ASCII, and an empty one as none', () => {
+    assert.equal(resolveConfig({ 'admin-token': 's3cret:with/odd=chars' }, {}).adminToken, 's3cret:with/odd=chars');
+    assert.equal(resolveConfig({}, { PACKAGE_INDEXER_ADMIN_TOKEN: 'from-env' }).adminToken, 'from-env');
+    assert.equal(resolveConfig({}, { PACKAGE_INDEXER_ADMIN_TOKEN: '' }).adminToken, undefined);
   });
 
   test('every setting has a flag and a PACKAGE_INDEXER_ variable, and a bad-value case here', () => {

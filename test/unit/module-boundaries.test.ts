@@ -43,11 +43,11 @@ const ALLOWED: Record<string, Rules> = {
   store: { ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts', 'with-timeout.ts'], packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', ANY_BUILTIN] },
   // node:fs and node:os: the accept watch opens the null device to see whether descriptors are left
   server: { ours: ['server', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'with-timeout.ts'], packages: ['node:net', 'node:stream', 'node:fs', 'node:os', 'pino'], typeOnly: ['store'] },
-  admin: { ours: ['admin', 'protocol', 'metrics.ts', 'log.ts'], packages: ['node:http', 'node:net', 'pino', 'prom-client'], typeOnly: ['store'] },
+  admin: { ours: ['admin', 'protocol', 'metrics.ts', 'log.ts'], packages: ['pino', 'prom-client', ANY_BUILTIN], typeOnly: ['store'] },
   client: { ours: ['client', 'protocol', 'dataset', 'errors.ts', 'with-timeout.ts'], packages: [ANY_BUILTIN] },
   cli: { ours: ['cli', 'client', 'dataset', 'protocol', 'graph', 'store', 'server', 'admin', ...ROOT_FILES], packages: [ANY_BUILTIN] },
   // tools for tests and benchmark scripts, left out of the production build
-  dev: { ours: ['dev'], packages: ['pg', ANY_BUILTIN] },
+  dev: { ours: ['dev'], packages: ['pg', 'playwright-core', ANY_BUILTIN] },
 };
 
 function filesUnder(dir: string): string[] {
