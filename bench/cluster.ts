@@ -30,7 +30,9 @@ const servers: ChildServer[] = [];
 try {
   const url = await postgres.createDatabase();
   for (let i = 0; i < Number(values.instances); i++) {
-    servers.push(await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--database-url', url, '--pool-size', String(values['pool-size'])]));
+    servers.push(
+      await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--database-url', url, '--pool-size', String(values['pool-size'])]),
+    );
   }
   const targets = servers.map((server) => `127.0.0.1:${server.port}`).join(',');
   process.stderr.write(`cluster: ${servers.length} instances (pool ${values['pool-size']} each) on one PostgreSQL: ${targets}\n`);

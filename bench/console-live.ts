@@ -53,7 +53,9 @@ try {
       const changes = page === undefined ? undefined : await page.locator('.changes p.muted').first().textContent();
       await page?.close();
       figures[state].push({ rps: result.requestsPerSecond, cpuUs: result.serverCpuUsPerRequest ?? Number.NaN });
-      process.stdout.write(`${JSON.stringify({ round, console: state, requestsPerSecond: Math.round(result.requestsPerSecond), p99Ms: result.latency.p99Us / 1000, serverCpuUsPerRequest: result.serverCpuUsPerRequest, ...(changes === undefined ? {} : { consoleSaw: changes }) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ round, console: state, requestsPerSecond: Math.round(result.requestsPerSecond), p99Ms: result.latency.p99Us / 1000, serverCpuUsPerRequest: result.serverCpuUsPerRequest, ...(changes === undefined ? {} : { consoleSaw: changes }) })}\n`,
+      );
     }
   }
   const summary = (state: 'closed' | 'open'): { requestsPerSecond: number; serverCpuUsPerRequest: number } => ({

@@ -31,9 +31,10 @@ const { values } = parseArgs({
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const median = (numbers: readonly number[]): number => [...numbers].sort((a, b) => a - b)[numbers.length >> 1] ?? Number.NaN;
 
-const dataset = values.data === undefined
-  ? generateDataset({ packages: Number(values.packages), meanDeps: Number(values['mean-deps']), seed: Number(values.seed) })
-  : await readHomebrewDump(values.data);
+const dataset =
+  values.data === undefined
+    ? generateDataset({ packages: Number(values.packages), meanDeps: Number(values['mean-deps']), seed: Number(values.seed) })
+    : await readHomebrewDump(values.data);
 const server = await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', '0', '--in-memory']);
 try {
   const loadStartedAt = performance.now();
@@ -42,7 +43,10 @@ try {
   const origin = `http://127.0.0.1:${String(server.adminPort)}`;
   const stats = (await (await fetch(`${origin}/v1/stats`)).json()) as { mostDependedUpon: Array<{ name: string; count: number }> };
   const name = values.package ?? stats.mostDependedUpon[0]?.name ?? dataset[0]?.name ?? '';
-  const describe = (await (await fetch(`${origin}/v1/packages/${encodeURIComponent(name)}?limit=1`)).json()) as { dependencies: string[]; dependentsTotal: number };
+  const describe = (await (await fetch(`${origin}/v1/packages/${encodeURIComponent(name)}?limit=1`)).json()) as {
+    dependencies: string[];
+    dependentsTotal: number;
+  };
   log(`package ${name}: ${describe.dependencies.length} dependencies, ${describe.dependentsTotal} dependents`);
   const browser = await launchChromium();
   try {
@@ -54,8 +58,17 @@ try {
       for (const cache of ['cold', 'warm'] as const) {
         const runs: Array<{ bytes: number; ms: number; requests: number }> = [];
         for (let run = 0; run < Number(values.runs); run++) runs.push(await visit(await browser.context.newPage(), url, drawn, cache === 'cold'));
-        const result = { page: label, cache, kib: median(runs.map((r) => r.bytes)) / 1024, requests: median(runs.map((r) => r.requests)), drawnMs: median(runs.map((r) => r.ms)), runs: runs.length };
-        process.stdout.write(`${JSON.stringify({ ...result, kib: Math.round(result.kib * 10) / 10, dataset: values.data ?? `${dataset.length} generated` })}\n`);
+        const result = {
+          page: label,
+          cache,
+          kib: median(runs.map((r) => r.bytes)) / 1024,
+          requests: median(runs.map((r) => r.requests)),
+          drawnMs: median(runs.map((r) => r.ms)),
+          runs: runs.length,
+        };
+        process.stdout.write(
+          `${JSON.stringify({ ...result, kib: Math.round(result.kib * 10) / 10, dataset: values.data ?? `${dataset.length} generated` })}\n`,
+        );
       }
     }
   } finally {

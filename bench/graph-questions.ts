@@ -59,7 +59,10 @@ async function serve(): Promise<void> {
 }
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((candidate) => candidate.startsWith('VmRSS:')) ?? '';
+  const line =
+    readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((candidate) => candidate.startsWith('VmRSS:')) ?? '';
   return Math.round(Number(/\d+/.exec(line)?.[0] ?? 0) / 1024);
 }
 

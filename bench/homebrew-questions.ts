@@ -55,7 +55,9 @@ try {
     const response = await fetch(`${admin}/v1/packages/${encodeURIComponent(name)}/${direction}?depth=all&limit=1`);
     const api = (await response.json()) as { total?: number };
     const oracle = reachable(direction === 'dependents' ? reverse : forward, name).size;
-    process.stdout.write(`${JSON.stringify({ packages: dataset.length, question: `${direction} of ${name}`, api: api.total, oracle, agree: api.total === oracle })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ packages: dataset.length, question: `${direction} of ${name}`, api: api.total, oracle, agree: api.total === oracle })}\n`,
+    );
   }
 } finally {
   await indexer.stop();

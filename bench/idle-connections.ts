@@ -36,7 +36,9 @@ try {
   waits.sort((a, b) => a - b);
   const stillOpen = idle.filter((client) => !client.socket.destroyed).length;
   console.log(`idle connections held: ${stillOpen} of ${count} (opened in ${openSeconds.toFixed(1)} s, limit ${values.limit})`);
-  console.log(`server RSS: ${mebibytes(rssBefore)} before, ${mebibytes(rssAfter)} with them open (${((rssAfter - rssBefore) / count / 1024).toFixed(1)} KiB per connection)`);
+  console.log(
+    `server RSS: ${mebibytes(rssBefore)} before, ${mebibytes(rssAfter)} with them open (${((rssAfter - rssBefore) / count / 1024).toFixed(1)} KiB per connection)`,
+  );
   console.log(`a new client's connect + QUERY round trip, 20 tries: median ${waits[10]?.toFixed(2)} ms, max ${waits.at(-1)?.toFixed(2)} ms`);
   for (const client of idle) client.close();
 } finally {

@@ -87,7 +87,9 @@ for (let next = 0; next < packageCount; ) {
 const seconds = (performance.now() - startedAt) / 1000;
 const after = settledUsage();
 const graph = backend.graph;
-console.log(`indexed ${graph.size - BASE_PACKAGES} packages with ${depsPerLine} dependencies each, ${(lineBytes / packageCount).toFixed(0)} bytes per line on average, in ${seconds.toFixed(1)} s`);
+console.log(
+  `indexed ${graph.size - BASE_PACKAGES} packages with ${depsPerLine} dependencies each, ${(lineBytes / packageCount).toFixed(0)} bytes per line on average, in ${seconds.toFixed(1)} s`,
+);
 console.log(`heap: ${mebibytes(after.heap - before.heap)} held by the packages (${mebibytes(before.heap)} before, ${mebibytes(after.heap)} after)`);
 console.log(`RSS: ${mebibytes(after.rss)} (${mebibytes(before.rss)} before loading)`);
 console.log(`${graph.size} packages, ${graph.edgeCount} edges in the graph`);

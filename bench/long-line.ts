@@ -41,7 +41,9 @@ try {
   while (received.split('\n').length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   clearInterval(sampler);
   console.log(`sent ${mebibytes(totalBytes)} without a newline in ${seconds.toFixed(1)} s (${(totalBytes / 1e6 / seconds).toFixed(0)} MB/s)`);
-  console.log(`server RSS: ${mebibytes(rssBefore)} before, peak ${mebibytes(rssPeak)} while sending (+${mebibytes(rssPeak - rssBefore)}), ${mebibytes(rssAfterLine)} after`);
+  console.log(
+    `server RSS: ${mebibytes(rssBefore)} before, peak ${mebibytes(rssPeak)} while sending (+${mebibytes(rssPeak - rssBefore)}), ${mebibytes(rssAfterLine)} after`,
+  );
   console.log(`replies: ${JSON.stringify(received)} (expected "ERROR\\nOK\\nOK\\n")`);
   socket.destroy();
   process.exitCode = received === 'ERROR\nOK\nOK\n' ? 0 : 1;

@@ -77,7 +77,14 @@ function execute(backend: PostgresBackend, commands: Command[]): Promise<Reply[]
   return new Promise((resolve) => backend.execute(commands, resolve));
 }
 
-async function runClient(backend: PostgresBackend, workload: Workload, seed: number, batch: number, until: number, result: { commands: number; errors: number; latency: RecordableHistogram }): Promise<void> {
+async function runClient(
+  backend: PostgresBackend,
+  workload: Workload,
+  seed: number,
+  batch: number,
+  until: number,
+  result: { commands: number; errors: number; latency: RecordableHistogram },
+): Promise<void> {
   const stream = workload.stream(new Random(seed));
   while (performance.now() < until) {
     const commands: Command[] = [];
@@ -90,12 +97,25 @@ async function runClient(backend: PostgresBackend, workload: Workload, seed: num
   }
 }
 
-async function measure(url: string, createPool: SqlPoolFactory, options: { seconds: number; clients: number; poolSize: number; packages: number; batch: number }): Promise<RunResult> {
-  const backend = new PostgresBackend({ url, poolSize: options.poolSize, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }), createPool });
+async function measure(
+  url: string,
+  createPool: SqlPoolFactory,
+  options: { seconds: number; clients: number; poolSize: number; packages: number; batch: number },
+): Promise<RunResult> {
+  const backend = new PostgresBackend({
+    url,
+    poolSize: options.poolSize,
+    logger: silentLogger(),
+    metrics: createMetrics({ processMetrics: false }),
+    createPool,
+  });
   await backend.open();
   const dataset = generateDataset({ packages: options.packages, seed: 7 });
   for (let at = 0; at < dataset.length; at += 500) {
-    await execute(backend, dataset.slice(at, at + 500).map((pkg): Command => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps })));
+    await execute(
+      backend,
+      dataset.slice(at, at + 500).map((pkg): Command => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps })),
+    );
   }
   const workload = new Workload(dataset, 20);
   const warmUp = { commands: 0, errors: 0, latency: createLatencyHistogram() };
@@ -123,18 +143,32 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '1' },
     },
   });
-  const options = { seconds: Number(values.seconds), clients: Number(values.clients), poolSize: Number(values['pool-size']), packages: Number(values.packages), batch: Number(values.batch) };
+  const options = {
+    seconds: Number(values.seconds),
+    clients: Number(values.clients),
+    poolSize: Number(values['pool-size']),
+    packages: Number(values.packages),
+    batch: Number(values.batch),
+  };
   let cluster: TestPostgres | undefined;
   const databaseUrl = values['database-url'];
   if (databaseUrl === undefined) cluster = await startTestPostgres();
   try {
-    console.log(`clients ${options.clients}, pool ${options.poolSize}, batch ${options.batch}, ${options.seconds} s each, 20% writes over ${options.packages} packages`);
+    console.log(
+      `clients ${options.clients}, pool ${options.poolSize}, batch ${options.batch}, ${options.seconds} s each, 20% writes over ${options.packages} packages`,
+    );
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, createPool] of Object.entries(CLIENTS)) {
         const url = cluster === undefined ? (databaseUrl as string) : await cluster.createDatabase();
         const run = await measure(url, createPool, options);
         const summary = summarizeLatency(run.latency);
-        console.log(`${name.padEnd(9)} ${Math.round(run.commands / run.seconds).toString().padStart(7)} commands/s  batch latency p50 ${(summary.p50Us / 1000).toFixed(2)} ms  p99 ${(summary.p99Us / 1000).toFixed(2)} ms  client CPU ${(run.cpuUs / run.commands).toFixed(0)} µs/command  errors ${run.errors}`);
+        console.log(
+          `${name.padEnd(9)} ${Math.round(run.commands / run.seconds)
+            .toString()
+            .padStart(
+              7,
+            )} commands/s  batch latency p50 ${(summary.p50Us / 1000).toFixed(2)} ms  p99 ${(summary.p99Us / 1000).toFixed(2)} ms  client CPU ${(run.cpuUs / run.commands).toFixed(0)} µs/command  errors ${run.errors}`,
+        );
       }
     }
   } finally {

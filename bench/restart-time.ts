@@ -72,7 +72,9 @@ async function main(): Promise<void> {
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--load-only', '--dir', dataDir], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`the load run failed: ${child.stderr}`);
   const loaded = JSON.parse(child.stdout) as Record<string, unknown>;
-  process.stdout.write(`${JSON.stringify({ packages, writeSeconds: Number(writeSeconds.toFixed(3)), dbMiB: Number((bytes / 2 ** 20).toFixed(1)), ...loaded })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ packages, writeSeconds: Number(writeSeconds.toFixed(3)), dbMiB: Number((bytes / 2 ** 20).toFixed(1)), ...loaded })}\n`,
+  );
   if (!values.keep) fs.rmSync(dataDir, { recursive: true, force: true });
 }
 

@@ -211,24 +211,74 @@ function setting<K extends keyof Config>(key: K, flag: string, env: string, pars
 /** Every setting of `serve`: how it is read, and what `serve --help` says of it. */
 export const SETTINGS = [
   setting('port', 'port', 'PORT', port, { value: 'PORT', meaning: 'TCP port of the protocol listener; 0 picks a free one' }),
-  setting('host', 'host', 'HOST', listenHost(true), { value: 'HOST', meaning: 'interface (IP address or host name) of the protocol listener', defaultText: 'all interfaces' }),
-  setting('connectionLimit', 'connection-limit', 'CONNECTION_LIMIT', integer(1, 1_000_000), { value: 'N', meaning: 'connections served at once; more wait, unread, for a slot' }),
-  setting('waitingLimit', 'waiting-limit', 'WAITING_LIMIT', integer(0, 1_000_000), { value: 'N', meaning: 'connections that may wait for a slot; beyond this they are closed at once' }),
-  setting('maxLineBytes', 'max-line-bytes', 'MAX_LINE_BYTES', integer(64, 64 * 1024 * 1024), { value: 'BYTES', meaning: 'longest request line, in bytes; a longer one is answered ERROR' }),
-  setting('idleTimeoutMs', 'idle-timeout-ms', 'IDLE_TIMEOUT_MS', integer(0, 2_147_483_647), { value: 'MS', meaning: 'close a connection silent this long, in ms; 0 never closes one' }),
-  setting('drainTimeoutMs', 'drain-timeout-ms', 'DRAIN_TIMEOUT_MS', integer(1, 2_147_483_647), { value: 'MS', meaning: 'disconnect a peer that leaves its replies unread this long, in ms' }),
-  setting('shutdownTimeoutMs', 'shutdown-timeout-ms', 'SHUTDOWN_TIMEOUT_MS', integer(0, 2_147_483_647), { value: 'MS', meaning: 'how long shutdown waits for connections to finish their lines, in ms' }),
+  setting('host', 'host', 'HOST', listenHost(true), {
+    value: 'HOST',
+    meaning: 'interface (IP address or host name) of the protocol listener',
+    defaultText: 'all interfaces',
+  }),
+  setting('connectionLimit', 'connection-limit', 'CONNECTION_LIMIT', integer(1, 1_000_000), {
+    value: 'N',
+    meaning: 'connections served at once; more wait, unread, for a slot',
+  }),
+  setting('waitingLimit', 'waiting-limit', 'WAITING_LIMIT', integer(0, 1_000_000), {
+    value: 'N',
+    meaning: 'connections that may wait for a slot; beyond this they are closed at once',
+  }),
+  setting('maxLineBytes', 'max-line-bytes', 'MAX_LINE_BYTES', integer(64, 64 * 1024 * 1024), {
+    value: 'BYTES',
+    meaning: 'longest request line, in bytes; a longer one is answered ERROR',
+  }),
+  setting('idleTimeoutMs', 'idle-timeout-ms', 'IDLE_TIMEOUT_MS', integer(0, 2_147_483_647), {
+    value: 'MS',
+    meaning: 'close a connection silent this long, in ms; 0 never closes one',
+  }),
+  setting('drainTimeoutMs', 'drain-timeout-ms', 'DRAIN_TIMEOUT_MS', integer(1, 2_147_483_647), {
+    value: 'MS',
+    meaning: 'disconnect a peer that leaves its replies unread this long, in ms',
+  }),
+  setting('shutdownTimeoutMs', 'shutdown-timeout-ms', 'SHUTDOWN_TIMEOUT_MS', integer(0, 2_147_483_647), {
+    value: 'MS',
+    meaning: 'how long shutdown waits for connections to finish their lines, in ms',
+  }),
   setting('logLevel', 'log-level', 'LOG_LEVEL', oneOf(LOG_LEVELS), { value: 'LEVEL', meaning: 'least severe level logged' }),
-  setting('logFormat', 'log-format', 'LOG_FORMAT', oneOf<LogFormat>(['json', 'pretty']), { value: 'FORMAT', meaning: 'json lines on stdout, or pretty for a person at a terminal (needs the dev dependency pino-pretty)' }),
-  setting('logDestination', 'log-destination', 'LOG_DESTINATION', logDestination, { value: 'WHERE', meaning: `${LOG_DESTINATION_FORMS} (a syslog receiver; unix: a stream socket)`, defaultText: 'stdout' }),
+  setting('logFormat', 'log-format', 'LOG_FORMAT', oneOf<LogFormat>(['json', 'pretty']), {
+    value: 'FORMAT',
+    meaning: 'json lines on stdout, or pretty for a person at a terminal (needs the dev dependency pino-pretty)',
+  }),
+  setting('logDestination', 'log-destination', 'LOG_DESTINATION', logDestination, {
+    value: 'WHERE',
+    meaning: `${LOG_DESTINATION_FORMS} (a syslog receiver; unix: a stream socket)`,
+    defaultText: 'stdout',
+  }),
   setting('dataDir', 'data-dir', 'DATA_DIR', nonEmptyText, { value: 'DIR', meaning: 'where the embedded store keeps its files' }),
-  setting('inMemory', 'in-memory', 'IN_MEMORY', boolean, { meaning: 'keep the index in memory only: nothing survives a restart; the variable takes true/false, 1/0 or yes/no' }),
-  setting('fsync', 'fsync', 'FSYNC', oneOf<FsyncMode>(['always', 'normal']), { value: 'MODE', meaning: 'when a commit reaches the disk: always survives a power cut, normal a process crash' }),
-  setting('adminPort', 'admin-port', 'ADMIN_PORT', optionalPort, { value: 'PORT', meaning: 'port of the admin HTTP listener (metrics, health, read API); 0 picks a free one; off disables it and metrics collection' }),
-  setting('adminHost', 'admin-host', 'ADMIN_HOST', listenHost(false), { value: 'HOST', meaning: 'interface (IP address or host name) of the admin HTTP listener' }),
-  setting('adminToken', 'admin-token', 'ADMIN_TOKEN', adminToken, { value: 'TOKEN', meaning: 'when set, every admin request but /healthz and /readyz needs it: the password of HTTP Basic, or Authorization: Bearer (prefer the variable: a flag shows in ps)' }),
-  setting('adminConnectionLimit', 'admin-connection-limit', 'ADMIN_CONNECTION_LIMIT', integer(1, 100_000), { value: 'N', meaning: 'admin connections held at once; a new one closes the oldest idle one, or is refused when all are being answered' }),
-  setting('databaseUrl', 'database-url', 'DATABASE_URL', databaseUrl, { value: 'URL', meaning: 'a postgres:// URL: keep the index in that PostgreSQL database instead of the embedded store (prefer the variable: a flag shows in ps)' }),
+  setting('inMemory', 'in-memory', 'IN_MEMORY', boolean, {
+    meaning: 'keep the index in memory only: nothing survives a restart; the variable takes true/false, 1/0 or yes/no',
+  }),
+  setting('fsync', 'fsync', 'FSYNC', oneOf<FsyncMode>(['always', 'normal']), {
+    value: 'MODE',
+    meaning: 'when a commit reaches the disk: always survives a power cut, normal a process crash',
+  }),
+  setting('adminPort', 'admin-port', 'ADMIN_PORT', optionalPort, {
+    value: 'PORT',
+    meaning: 'port of the admin HTTP listener (metrics, health, read API); 0 picks a free one; off disables it and metrics collection',
+  }),
+  setting('adminHost', 'admin-host', 'ADMIN_HOST', listenHost(false), {
+    value: 'HOST',
+    meaning: 'interface (IP address or host name) of the admin HTTP listener',
+  }),
+  setting('adminToken', 'admin-token', 'ADMIN_TOKEN', adminToken, {
+    value: 'TOKEN',
+    meaning:
+      'when set, every admin request but /healthz and /readyz needs it: the password of HTTP Basic, or Authorization: Bearer (prefer the variable: a flag shows in ps)',
+  }),
+  setting('adminConnectionLimit', 'admin-connection-limit', 'ADMIN_CONNECTION_LIMIT', integer(1, 100_000), {
+    value: 'N',
+    meaning: 'admin connections held at once; a new one closes the oldest idle one, or is refused when all are being answered',
+  }),
+  setting('databaseUrl', 'database-url', 'DATABASE_URL', databaseUrl, {
+    value: 'URL',
+    meaning: 'a postgres:// URL: keep the index in that PostgreSQL database instead of the embedded store (prefer the variable: a flag shows in ps)',
+  }),
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000), { value: 'N', meaning: 'connections in the PostgreSQL pool' }),
 ] as const;
 
@@ -262,17 +312,20 @@ function redactQuery(tail: string): string {
   if (question < 0) return tail;
   const hash = tail.indexOf('#', question);
   const end = hash < 0 ? tail.length : hash;
-  const parameters = tail.slice(question + 1, end).split('&').map((parameter) => {
-    const equals = parameter.indexOf('=');
-    const name = equals < 0 ? parameter : parameter.slice(0, equals);
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
-    } catch {
-      return MASK; // a name we cannot read might be any name
-    }
-    return SECRET_PARAMETER.test(decoded) && equals >= 0 ? `${name}=${MASK}` : parameter;
-  });
+  const parameters = tail
+    .slice(question + 1, end)
+    .split('&')
+    .map((parameter) => {
+      const equals = parameter.indexOf('=');
+      const name = equals < 0 ? parameter : parameter.slice(0, equals);
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        return MASK; // a name we cannot read might be any name
+      }
+      return SECRET_PARAMETER.test(decoded) && equals >= 0 ? `${name}=${MASK}` : parameter;
+    });
   return `${tail.slice(0, question + 1)}${parameters.join('&')}${tail.slice(end)}`;
 }
 

@@ -107,8 +107,10 @@ function streamConnectError(path: string): Promise<string | undefined> {
 }
 
 function datagramSocketExplanation(path: string): string {
-  return `${path} is a datagram unix socket (as /dev/log is on Linux), and Node.js connects to stream unix sockets only; `
-    + 'send to udp://127.0.0.1:514, or have the syslog daemon listen on a stream socket (rsyslog imptcp path=..., syslog-ng unix-stream())';
+  return (
+    `${path} is a datagram unix socket (as /dev/log is on Linux), and Node.js connects to stream unix sockets only; ` +
+    'send to udp://127.0.0.1:514, or have the syslog daemon listen on a stream socket (rsyslog imptcp path=..., syslog-ng unix-stream())'
+  );
 }
 
 /** One line on the report when records start being dropped, one when they flow again. */

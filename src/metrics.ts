@@ -8,7 +8,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CommandName, ProtocolErrorReason, Reply } from './protocol/types.js';
 import { CommandTally, talliedCounter, talliedLabelledCounter } from './tallied-metrics.js';
 
-
 export interface CounterLike {
   inc(amount?: number): void;
 }
@@ -66,7 +65,15 @@ export function disabledMetrics(): Metrics {
   };
 }
 
-const PROTOCOL_ERROR_REASONS: readonly ProtocolErrorReason[] = ['field-count', 'unknown-command', 'invalid-name', 'invalid-dependency', 'unexpected-dependencies', 'self-dependency', 'line-too-long'];
+const PROTOCOL_ERROR_REASONS: readonly ProtocolErrorReason[] = [
+  'field-count',
+  'unknown-command',
+  'invalid-name',
+  'invalid-dependency',
+  'unexpected-dependencies',
+  'self-dependency',
+  'line-too-long',
+];
 
 export function createMetrics(options: { registry?: Registry; processMetrics?: boolean } = {}): Metrics {
   const registry = options.registry ?? new Registry();
@@ -79,10 +86,17 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     histogramName: 'package_indexer_command_duration_seconds',
     // timed in Connection (#dispatch to #reply): each command gets its batch's time, which starts
     // when the batch goes to the backend, not when its bytes were read
-    histogramHelp: 'Time from handing a command\'s batch to the backend to its replies, store commit included; not the wait behind an earlier batch, nor the socket write.',
+    histogramHelp:
+      "Time from handing a command's batch to the backend to its replies, store commit included; not the wait behind an earlier batch, nor the socket write.",
     bucketsSeconds: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
   });
-  const countProtocolError = talliedLabelledCounter(registry, 'package_indexer_protocol_errors_total', 'Lines answered ERROR, by reason.', 'reason', PROTOCOL_ERROR_REASONS);
+  const countProtocolError = talliedLabelledCounter(
+    registry,
+    'package_indexer_protocol_errors_total',
+    'Lines answered ERROR, by reason.',
+    'reason',
+    PROTOCOL_ERROR_REASONS,
+  );
   const totals = { commands: 0 };
 
   return {
@@ -94,11 +108,27 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
     },
     countProtocolError,
     connectionsOpen: new Gauge({ name: 'package_indexer_connections_open', help: 'Connections being served.', registers }),
-    connectionsWaiting: new Gauge({ name: 'package_indexer_connections_waiting', help: 'Connections waiting for a slot under the connection limit.', registers }),
+    connectionsWaiting: new Gauge({
+      name: 'package_indexer_connections_waiting',
+      help: 'Connections waiting for a slot under the connection limit.',
+      registers,
+    }),
     connectionsAccepted: new Counter({ name: 'package_indexer_connections_accepted_total', help: 'Connections accepted.', registers }),
-    connectionsRefused: new Counter({ name: 'package_indexer_connections_refused_total', help: 'Connections closed at once because the wait queue was full.', registers }),
-    connectionErrors: new Counter({ name: 'package_indexer_connection_errors_total', help: 'Connections ended by a socket error or a peer that stopped reading.', registers }),
-    acceptFailures: new Counter({ name: 'package_indexer_accept_failures_total', help: 'Failed accepts Node reported, plus once-a-second checks that found no file descriptor free (new connections are then closed unanswered).', registers }),
+    connectionsRefused: new Counter({
+      name: 'package_indexer_connections_refused_total',
+      help: 'Connections closed at once because the wait queue was full.',
+      registers,
+    }),
+    connectionErrors: new Counter({
+      name: 'package_indexer_connection_errors_total',
+      help: 'Connections ended by a socket error or a peer that stopped reading.',
+      registers,
+    }),
+    acceptFailures: new Counter({
+      name: 'package_indexer_accept_failures_total',
+      help: 'Failed accepts Node reported, plus once-a-second checks that found no file descriptor free (new connections are then closed unanswered).',
+      registers,
+    }),
     receivedBytes: talliedCounter(registry, 'package_indexer_received_bytes_total', 'Bytes read from clients.'),
     sentBytes: talliedCounter(registry, 'package_indexer_sent_bytes_total', 'Bytes written to clients.'),
     commitDuration: new Histogram({
@@ -113,6 +143,10 @@ export function createMetrics(options: { registry?: Registry; processMetrics?: b
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
       registers,
     }),
-    commitFailures: new Counter({ name: 'package_indexer_store_commit_failures_total', help: 'Store commits that failed; their replies became ERROR.', registers }),
+    commitFailures: new Counter({
+      name: 'package_indexer_store_commit_failures_total',
+      help: 'Store commits that failed; their replies became ERROR.',
+      registers,
+    }),
   };
 }

@@ -30,7 +30,13 @@ export function talliedCounter(registry: Registry, name: string, help: string): 
 }
 
 /** A counter with one label whose values are all known up front. */
-export function talliedLabelledCounter<V extends string>(registry: Registry, name: string, help: string, label: string, values: readonly V[]): (value: V) => void {
+export function talliedLabelledCounter<V extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  values: readonly V[],
+): (value: V) => void {
   const totals = new Map<V, number>(values.map((value) => [value, 0]));
   new Counter({
     name,
@@ -65,7 +71,10 @@ export class CommandTally {
   #bounds: readonly number[];
   #tallies: Record<CommandName, Tally>;
 
-  constructor(registry: Registry, options: { counterName: string; counterHelp: string; histogramName: string; histogramHelp: string; bucketsSeconds: readonly number[] }) {
+  constructor(
+    registry: Registry,
+    options: { counterName: string; counterHelp: string; histogramName: string; histogramHelp: string; bucketsSeconds: readonly number[] },
+  ) {
     this.#bounds = options.bucketsSeconds;
     const fresh = (): Tally => ({ replies: new Float64Array(REPLIES.length), buckets: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 });
     this.#tallies = { INDEX: fresh(), REMOVE: fresh(), QUERY: fresh() };

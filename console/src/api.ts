@@ -96,7 +96,8 @@ export const api = {
   history: (afterMs: number, signal?: AbortSignal) => getJson<{ samples: HistorySample[] }>(`/v1/stats/history?${query({ after: afterMs })}`, signal),
   list: (prefix: string, limit: number, signal?: AbortSignal) => getJson<{ packages: string[] }>(`/v1/packages?${query({ prefix, limit })}`, signal),
   describe: (name: string, limit: number, signal?: AbortSignal) => unlessMissing(getJson<PackageView>(`${packageApiPath(name)}?${query({ limit })}`, signal)),
-  closure: (name: string, direction: Direction, limit: number, signal?: AbortSignal) => getJson<Closure>(`${packageApiPath(name)}/${direction}?${query({ depth: 'all', limit })}`, signal),
+  closure: (name: string, direction: Direction, limit: number, signal?: AbortSignal) =>
+    getJson<Closure>(`${packageApiPath(name)}/${direction}?${query({ depth: 'all', limit })}`, signal),
   installOrder: async (name: string, limit: number, signal?: AbortSignal): Promise<InstallOrder> => {
     try {
       return await getJson<InstallOrder>(`${packageApiPath(name)}/install-order?${query({ limit })}`, signal);

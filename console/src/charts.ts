@@ -29,18 +29,32 @@ export class TimeChart {
   constructor(title: string, unit: string, series: readonly SeriesSpec[]) {
     const box = el('div', { class: 'chart-plot' });
     this.element = el('figure', { class: 'chart' }, el('figcaption', {}, title), box);
-    this.#plot = new uPlot({
-      width: 600,
-      height: HEIGHT,
-      legend: { live: false },
-      cursor: { drag: { x: false, y: false } },
-      scales: { y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [
-        { stroke: '#475569', values: (_plot, splits) => splits.map((seconds) => clock(seconds)) },
-        { stroke: '#475569', label: unit, size: 60 },
-      ],
-      series: [{}, ...series.map(({ label, stroke, dash, points }) => ({ label, stroke, width: 2, ...(dash === undefined ? {} : { dash }), spanGaps: false, points: { show: points === true, size: 5, fill: stroke } }))],
-    }, [[], ...series.map(() => [])], box);
+    this.#plot = new uPlot(
+      {
+        width: 600,
+        height: HEIGHT,
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        axes: [
+          { stroke: '#475569', values: (_plot, splits) => splits.map((seconds) => clock(seconds)) },
+          { stroke: '#475569', label: unit, size: 60 },
+        ],
+        series: [
+          {},
+          ...series.map(({ label, stroke, dash, points }) => ({
+            label,
+            stroke,
+            width: 2,
+            ...(dash === undefined ? {} : { dash }),
+            spanGaps: false,
+            points: { show: points === true, size: 5, fill: stroke },
+          })),
+        ],
+      },
+      [[], ...series.map(() => [])],
+      box,
+    );
     this.#resize = new ResizeObserver(() => {
       const width = box.clientWidth;
       if (width > 0) this.#plot.setSize({ width, height: HEIGHT });

@@ -57,8 +57,21 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: 'node[side = "dependent"]', style: { 'background-color': '#fef3c7', 'border-color': '#d97706' } },
   { selector: 'node[kind = "root"]', style: { 'background-color': '#1f3a5f', 'border-color': '#1f3a5f', color: '#ffffff', 'font-weight': 'bold' } },
   { selector: 'node[kind = "more"]', style: { 'background-color': '#ffffff', 'border-style': 'dashed', 'font-style': 'italic', color: '#475569' } },
-  { selector: 'edge', style: { width: 1.2, 'line-color': '#94a3b8', 'target-arrow-color': '#94a3b8', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.8, 'curve-style': 'bezier' } },
-  { selector: '.on-path', style: { 'line-color': '#dc2626', 'target-arrow-color': '#dc2626', 'border-color': '#dc2626', 'border-width': 3, width: 3, 'z-index': 10 } },
+  {
+    selector: 'edge',
+    style: {
+      width: 1.2,
+      'line-color': '#94a3b8',
+      'target-arrow-color': '#94a3b8',
+      'target-arrow-shape': 'triangle',
+      'arrow-scale': 0.8,
+      'curve-style': 'bezier',
+    },
+  },
+  {
+    selector: '.on-path',
+    style: { 'line-color': '#dc2626', 'target-arrow-color': '#dc2626', 'border-color': '#dc2626', 'border-width': 3, width: 3, 'z-index': 10 },
+  },
 ];
 
 const PADDING = 24;
@@ -131,11 +144,13 @@ export function drawGraph(container: HTMLElement, hood: Hood, open: (name: strin
     placing = window.setTimeout(place, 150);
   });
   // a drawn page is one whose first frame with the layout is painted
-  cy.one('render', () => requestAnimationFrame(() => {
-    place();
-    container.setAttribute('data-state', 'drawn');
-    container.setAttribute('data-drawn-at-ms', String(Math.round(performance.now())));
-  }));
+  cy.one('render', () =>
+    requestAnimationFrame(() => {
+      place();
+      container.setAttribute('data-state', 'drawn');
+      container.setAttribute('data-drawn-at-ms', String(Math.round(performance.now())));
+    }),
+  );
   container.setAttribute('data-nodes', String(hood.nodes.size));
   return {
     highlight(chain) {

@@ -30,7 +30,12 @@ function render(route: Route): void {
     current = packagePage(page as HTMLElement, route.name, route.params);
   } else {
     document.title = 'Not found · package-indexer';
-    replace(page as HTMLElement, el('h1', {}, 'Not found'), el('p', {}, `The console has no page at ${route.path}.`), el('p', {}, el('a', { attrs: { href: '/', 'data-route': '' } }, 'Back to the overview')));
+    replace(
+      page as HTMLElement,
+      el('h1', {}, 'Not found'),
+      el('p', {}, `The console has no page at ${route.path}.`),
+      el('p', {}, el('a', { attrs: { href: '/', 'data-route': '' } }, 'Back to the overview')),
+    );
     current = undefined;
   }
   window.scrollTo(0, 0);

@@ -5,7 +5,10 @@ import { el, replace } from './dom';
 export function showError(box: HTMLElement, error: unknown): void {
   // an aborted request belongs to a page that was left: nothing to say
   if (isAbort(error)) return;
-  const message = error instanceof ApiError ? `The server answered ${error.status}: ${error.message}` : `The request failed: ${error instanceof Error ? error.message : String(error)}`;
+  const message =
+    error instanceof ApiError
+      ? `The server answered ${error.status}: ${error.message}`
+      : `The request failed: ${error instanceof Error ? error.message : String(error)}`;
   replace(box, el('p', { class: 'error', attrs: { role: 'alert' } }, message));
   box.setAttribute('data-state', 'failed');
 }

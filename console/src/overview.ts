@@ -12,10 +12,23 @@ import { showError } from './notice';
 import type { Page } from './page';
 import { packageLink } from './router';
 
-const COMMANDS = [['INDEX', '#2563eb'], ['REMOVE', '#d97706'], ['QUERY', '#059669']] as const;
-const RESULTS = [['OK', undefined], ['FAIL', [8, 4]], ['ERROR', [2, 3]]] as const;
-const COMMAND_SERIES = COMMANDS.flatMap(([command, stroke]) => RESULTS.map(([result, dash]) => ({ key: `${command} ${result}`, label: `${command} ${result}`, stroke, ...(dash === undefined ? {} : { dash: [...dash] }) })));
-const LATENCY_SERIES: SeriesSpec[] = [{ label: 'command p99', stroke: '#7c3aed', points: true }, { label: 'store commit p99', stroke: '#dc2626', dash: [8, 4], points: true }];
+const COMMANDS = [
+  ['INDEX', '#2563eb'],
+  ['REMOVE', '#d97706'],
+  ['QUERY', '#059669'],
+] as const;
+const RESULTS = [
+  ['OK', undefined],
+  ['FAIL', [8, 4]],
+  ['ERROR', [2, 3]],
+] as const;
+const COMMAND_SERIES = COMMANDS.flatMap(([command, stroke]) =>
+  RESULTS.map(([result, dash]) => ({ key: `${command} ${result}`, label: `${command} ${result}`, stroke, ...(dash === undefined ? {} : { dash: [...dash] }) })),
+);
+const LATENCY_SERIES: SeriesSpec[] = [
+  { label: 'command p99', stroke: '#7c3aed', points: true },
+  { label: 'store commit p99', stroke: '#dc2626', dash: [8, 4], points: true },
+];
 /** Five minutes of one-second samples. */
 const KEPT_SAMPLES = 300;
 const HISTORY_EVERY_MS = 1_000;
@@ -34,14 +47,23 @@ export function overviewPage(root: HTMLElement): Page {
   const lists = el('div', { class: 'lists' });
   const cycles = el('section', {}, el('h2', {}, 'Cycles'), el('p', { class: 'muted' }, 'looking…'));
   const changes = el('section', { class: 'changes' }, el('h2', {}, 'Latest changes'), el('p', { class: 'muted' }, 'none since this page opened'));
-  replace(root, el('h1', {}, 'Overview'), tiles, el('div', { class: 'charts' }, commandsChart.element, latencyChart.element), lists, el('div', { class: 'lists' }, cycles, changes));
+  replace(
+    root,
+    el('h1', {}, 'Overview'),
+    tiles,
+    el('div', { class: 'charts' }, commandsChart.element, latencyChart.element),
+    lists,
+    el('div', { class: 'lists' }, cycles, changes),
+  );
 
   const samples: HistorySample[] = [];
   const every = (ms: number, work: () => Promise<void>): void => {
     const run = (): void => {
-      work().catch((error: unknown) => showError(tiles, error)).finally(() => {
-        if (!signal.aborted) timers.push(window.setTimeout(run, ms));
-      });
+      work()
+        .catch((error: unknown) => showError(tiles, error))
+        .finally(() => {
+          if (!signal.aborted) timers.push(window.setTimeout(run, ms));
+        });
     };
     run();
   };
@@ -54,7 +76,11 @@ export function overviewPage(root: HTMLElement): Page {
   });
   every(STATS_EVERY_MS, async () => {
     const stats = await api.stats(signal);
-    showTiles(tiles, stats, samples.findLast((sample) => sample.p99Ms !== null));
+    showTiles(
+      tiles,
+      stats,
+      samples.findLast((sample) => sample.p99Ms !== null),
+    );
     showLists(lists, stats);
   });
   every(CYCLES_EVERY_MS, async () => showCycles(cycles, await api.cycles(10, signal)));
@@ -77,7 +103,10 @@ export function overviewPage(root: HTMLElement): Page {
 
 function drawCharts(samples: readonly HistorySample[], commands: TimeChart, latency: TimeChart): void {
   const times = samples.map((sample) => sample.atMs / 1000);
-  commands.setData(times, COMMAND_SERIES.map(({ key }) => samples.map((sample) => sample.commandsPerSecond[key] ?? 0)));
+  commands.setData(
+    times,
+    COMMAND_SERIES.map(({ key }) => samples.map((sample) => sample.commandsPerSecond[key] ?? 0)),
+  );
   latency.setData(times, [samples.map((sample) => sample.p99Ms), samples.map((sample) => sample.commitP99Ms)]);
   const last = samples.at(-1);
   const perSecond = last === undefined ? 0 : Object.values(last.commandsPerSecond).reduce((sum, value) => sum + value, 0);
@@ -91,13 +120,15 @@ function tile(label: string, value: string): HTMLElement {
 
 function showTiles(tiles: HTMLElement, stats: Stats, last: HistorySample | undefined): void {
   const p99 = last?.p99Ms;
-  replace(tiles,
+  replace(
+    tiles,
     tile('packages', count(stats.packages)),
     tile('dependencies', count(stats.dependencies)),
     tile('connections', count(stats.connections)),
     tile('commands per second', count(Math.round(stats.commandsPerSecond))),
     tile('p99 latency, last busy second', p99 === null || p99 === undefined ? '–' : `${p99.toFixed(2)} ms`),
-    tile('up for', duration(stats.uptimeSeconds)));
+    tile('up for', duration(stats.uptimeSeconds)),
+  );
 }
 
 function duration(seconds: number): string {
@@ -107,27 +138,73 @@ function duration(seconds: number): string {
 }
 
 function showLists(lists: HTMLElement, stats: Stats): void {
-  replace(lists,
-    el('section', {}, el('h2', {}, 'Most depended upon'), stats.mostDependedUpon.length === 0 ? el('p', { class: 'muted' }, 'nothing depends on anything yet') :
-      el('ol', { class: 'names' }, ...stats.mostDependedUpon.map(({ name, count: dependents }) => el('li', {}, packageLink(name), el('span', { class: 'muted' }, ` ${plural(dependents, 'dependent')}`))))),
+  replace(
+    lists,
+    el(
+      'section',
+      {},
+      el('h2', {}, 'Most depended upon'),
+      stats.mostDependedUpon.length === 0
+        ? el('p', { class: 'muted' }, 'nothing depends on anything yet')
+        : el(
+            'ol',
+            { class: 'names' },
+            ...stats.mostDependedUpon.map(({ name, count: dependents }) =>
+              el('li', {}, packageLink(name), el('span', { class: 'muted' }, ` ${plural(dependents, 'dependent')}`)),
+            ),
+          ),
+    ),
     sample('Roots', 'nothing depends on them', stats.roots.total, stats.roots.names),
-    sample('Leaves', 'they depend on nothing', stats.leaves.total, stats.leaves.names));
+    sample('Leaves', 'they depend on nothing', stats.leaves.total, stats.leaves.names),
+  );
 }
 
 function sample(title: string, meaning: string, total: number, names: readonly string[]): HTMLElement {
-  return el('section', {}, el('h2', {}, `${title} (${count(total)})`), el('p', { class: 'muted' }, meaning),
-    el('ul', { class: 'names' }, ...names.map((name) => el('li', {}, packageLink(name)))), total > names.length && el('p', { class: 'muted' }, `and ${count(total - names.length)} more`));
+  return el(
+    'section',
+    {},
+    el('h2', {}, `${title} (${count(total)})`),
+    el('p', { class: 'muted' }, meaning),
+    el('ul', { class: 'names' }, ...names.map((name) => el('li', {}, packageLink(name)))),
+    total > names.length && el('p', { class: 'muted' }, `and ${count(total - names.length)} more`),
+  );
 }
 
 function showCycles(section: HTMLElement, found: { total: number; cycles: ReadonlyArray<readonly string[]> }): void {
-  replace(section, el('h2', {}, `Cycles (${count(found.total)})`),
-    found.total === 0 ? el('p', { class: 'muted' }, 'no package depends on itself through others') :
-      el('ul', { class: 'cycles' }, ...found.cycles.map((members) => el('li', {}, ...members.flatMap((name, index) => [index === 0 ? '' : ', ', packageLink(name)])))));
+  replace(
+    section,
+    el('h2', {}, `Cycles (${count(found.total)})`),
+    found.total === 0
+      ? el('p', { class: 'muted' }, 'no package depends on itself through others')
+      : el(
+          'ul',
+          { class: 'cycles' },
+          ...found.cycles.map((members) => el('li', {}, ...members.flatMap((name, index) => [index === 0 ? '' : ', ', packageLink(name)]))),
+        ),
+  );
 }
 
 function showChanges(section: HTMLElement, total: number, latest: readonly Change[], missed: boolean): void {
-  replace(section, el('h2', {}, 'Latest changes'),
+  replace(
+    section,
+    el('h2', {}, 'Latest changes'),
     el('p', { class: 'muted' }, `${plural(total, 'change')} since this page opened${missed ? '; some were missed while disconnected' : ''}`),
-    el('ul', { class: 'change-list' }, ...[...latest].reverse().map((change) => el('li', {}, el('span', { class: `command ${change.command.toLowerCase()}` }, change.command), ' ', change.command === 'REMOVE' ? change.name : packageLink(change.name),
-      change.dependencies.length > 0 && el('span', { class: 'muted' }, ` → ${change.dependencies.slice(0, 6).join(', ')}${change.dependencies.length > 6 ? ', …' : ''}`)))));
+    el(
+      'ul',
+      { class: 'change-list' },
+      ...[...latest]
+        .reverse()
+        .map((change) =>
+          el(
+            'li',
+            {},
+            el('span', { class: `command ${change.command.toLowerCase()}` }, change.command),
+            ' ',
+            change.command === 'REMOVE' ? change.name : packageLink(change.name),
+            change.dependencies.length > 0 &&
+              el('span', { class: 'muted' }, ` → ${change.dependencies.slice(0, 6).join(', ')}${change.dependencies.length > 6 ? ', …' : ''}`),
+          ),
+        ),
+    ),
+  );
 }

@@ -15,7 +15,11 @@ import type { Page } from './page';
 /** Direct dependents listed on the page; the rest are counted. */
 const LISTED_DEPENDENTS = 200;
 const DEPTHS = [1, 2, 3, 4] as const;
-const WAYS: ReadonlyArray<readonly [Way, string]> = [['both', 'both ways'], ['dependencies', 'dependencies'], ['dependents', 'dependents']];
+const WAYS: ReadonlyArray<readonly [Way, string]> = [
+  ['both', 'both ways'],
+  ['dependencies', 'dependencies'],
+  ['dependents', 'dependents'],
+];
 
 interface DrawingParams {
   readonly depth: number;
@@ -47,11 +51,20 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
   let hood: Hood | undefined;
   let graph: GraphView | undefined;
   let chain: readonly string[] = [];
-  const graphBox = el('div', { class: 'graph', attrs: { 'data-state': 'loading', role: 'img', 'aria-label': `dependency drawing of ${name}` } }, el('p', { class: 'muted' }, 'Drawing…'));
-  const why = whySection(name, (target) => navigate(hrefWith(name, { ...drawing, why: target }), { replace: true }), signal, (found) => {
-    chain = found;
-    void redraw();
-  });
+  const graphBox = el(
+    'div',
+    { class: 'graph', attrs: { 'data-state': 'loading', role: 'img', 'aria-label': `dependency drawing of ${name}` } },
+    el('p', { class: 'muted' }, 'Drawing…'),
+  );
+  const why = whySection(
+    name,
+    (target) => navigate(hrefWith(name, { ...drawing, why: target }), { replace: true }),
+    signal,
+    (found) => {
+      chain = found;
+      void redraw();
+    },
+  );
 
   // the graph library loads while the neighbourhood is fetched, not after
   const graphModule = import('./graph-view');
@@ -81,15 +94,35 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
 
   replace(root, el('p', { class: 'muted' }, `Looking up ${name}…`));
   if (!VALID_NAME.test(name)) {
-    replace(root, el('h1', {}, 'Not a package name'), el('p', {}, `“${name}” cannot be a package name: names are 1 to 255 characters from A–Z a–z 0–9 . _ + @ / : ~ -.`), el('p', {}, el('a', { attrs: { href: '/', 'data-route': '' } }, 'Back to the overview')));
+    replace(
+      root,
+      el('h1', {}, 'Not a package name'),
+      el('p', {}, `“${name}” cannot be a package name: names are 1 to 255 characters from A–Z a–z 0–9 . _ + @ / : ~ -.`),
+      el('p', {}, el('a', { attrs: { href: '/', 'data-route': '' } }, 'Back to the overview')),
+    );
   } else {
-    api.describe(name, LISTED_DEPENDENTS, signal).then((found) => {
-      if (found === undefined) return void unknownPackage(root, name, signal);
-      view = found;
-      replace(root, ...layout(found, drawing, graphBox, why.element, firstDrawing, signal, (next) => navigate(hrefWith(name, next), { replace: true }), () => graph?.fit()));
-      void draw().catch((error: unknown) => showError(graphBox, error));
-      if (drawing.why !== '') why.ask(drawing.why);
-    }).catch((error: unknown) => showError(root, error));
+    api
+      .describe(name, LISTED_DEPENDENTS, signal)
+      .then((found) => {
+        if (found === undefined) return void unknownPackage(root, name, signal);
+        view = found;
+        replace(
+          root,
+          ...layout(
+            found,
+            drawing,
+            graphBox,
+            why.element,
+            firstDrawing,
+            signal,
+            (next) => navigate(hrefWith(name, next), { replace: true }),
+            () => graph?.fit(),
+          ),
+        );
+        void draw().catch((error: unknown) => showError(graphBox, error));
+        if (drawing.why !== '') why.ask(drawing.why);
+      })
+      .catch((error: unknown) => showError(root, error));
   }
 
   return {
@@ -108,13 +141,28 @@ export function packagePage(root: HTMLElement, name: string, params: URLSearchPa
   };
 }
 
-function layout(view: PackageView, drawing: DrawingParams, graphBox: HTMLElement, why: HTMLElement, drawn: Promise<void>, signal: AbortSignal, change: (next: DrawingParams) => void, fit: () => void): HTMLElement[] {
+function layout(
+  view: PackageView,
+  drawing: DrawingParams,
+  graphBox: HTMLElement,
+  why: HTMLElement,
+  drawn: Promise<void>,
+  signal: AbortSignal,
+  change: (next: DrawingParams) => void,
+  fit: () => void,
+): HTMLElement[] {
   const transitive = el('span', { class: 'muted' }, 'counting the transitive ones…');
   const dependents = drawn.then(() => api.closure(view.name, 'dependents', 1, signal));
-  void Promise.all([drawn.then(() => api.closure(view.name, 'dependencies', 1, signal)), dependents]).then(([down, up]) => {
-    replace(transitive, `in all, it pulls in ${plural(down.total, 'package')} and ${plural(up.total, 'package')} depend on it`);
-  }).catch((error: unknown) => showError(transitive, error));
-  const depth = el('select', { attrs: { 'aria-label': 'depth' } }, ...DEPTHS.map((value) => option(String(value), `${value} ${value === 1 ? 'level' : 'levels'}`, value === drawing.depth)));
+  void Promise.all([drawn.then(() => api.closure(view.name, 'dependencies', 1, signal)), dependents])
+    .then(([down, up]) => {
+      replace(transitive, `in all, it pulls in ${plural(down.total, 'package')} and ${plural(up.total, 'package')} depend on it`);
+    })
+    .catch((error: unknown) => showError(transitive, error));
+  const depth = el(
+    'select',
+    { attrs: { 'aria-label': 'depth' } },
+    ...DEPTHS.map((value) => option(String(value), `${value} ${value === 1 ? 'level' : 'levels'}`, value === drawing.depth)),
+  );
   const way = el('select', { attrs: { 'aria-label': 'direction' } }, ...WAYS.map(([value, text]) => option(value, text, value === drawing.way)));
   const onChange = (): void => change({ ...drawing, depth: Number(depth.value), way: way.value as Way });
   depth.addEventListener('change', onChange);
@@ -123,13 +171,44 @@ function layout(view: PackageView, drawing: DrawingParams, graphBox: HTMLElement
   fitButton.addEventListener('click', fit);
   return [
     el('h1', { class: 'package-name' }, view.name),
-    el('p', { class: 'counts' }, `${plural(view.dependencies.length, 'direct dependency', 'direct dependencies')} · ${plural(view.dependentsTotal, 'direct dependent')} · `, transitive),
-    el('div', { class: 'controls' }, el('label', {}, 'Depth ', depth), el('label', {}, 'Direction ', way), fitButton,
-      el('span', { class: 'legend' }, el('span', { class: 'key dependent' }, 'depends on it'), el('span', { class: 'key root' }, view.name), el('span', { class: 'key dependency' }, 'it depends on'), el('span', { class: 'muted' }, `arrows read “depends on”; at most ${DEFAULT_LIMITS.fanout} per package, the rest as “+N more”`))),
+    el(
+      'p',
+      { class: 'counts' },
+      `${plural(view.dependencies.length, 'direct dependency', 'direct dependencies')} · ${plural(view.dependentsTotal, 'direct dependent')} · `,
+      transitive,
+    ),
+    el(
+      'div',
+      { class: 'controls' },
+      el('label', {}, 'Depth ', depth),
+      el('label', {}, 'Direction ', way),
+      fitButton,
+      el(
+        'span',
+        { class: 'legend' },
+        el('span', { class: 'key dependent' }, 'depends on it'),
+        el('span', { class: 'key root' }, view.name),
+        el('span', { class: 'key dependency' }, 'it depends on'),
+        el('span', { class: 'muted' }, `arrows read “depends on”; at most ${DEFAULT_LIMITS.fanout} per package, the rest as “+N more”`),
+      ),
+    ),
     graphBox,
-    el('div', { class: 'columns' },
-      el('section', {}, el('h2', {}, `Dependencies (${count(view.dependencies.length)})`), nameList(view.dependencies, view.dependencies.length, `${view.name} depends on nothing.`)),
-      el('section', {}, el('h2', {}, `Dependents (${count(view.dependentsTotal)})`), nameList(view.dependents, view.dependentsTotal, `Nothing depends on ${view.name}.`))),
+    el(
+      'div',
+      { class: 'columns' },
+      el(
+        'section',
+        {},
+        el('h2', {}, `Dependencies (${count(view.dependencies.length)})`),
+        nameList(view.dependencies, view.dependencies.length, `${view.name} depends on nothing.`),
+      ),
+      el(
+        'section',
+        {},
+        el('h2', {}, `Dependents (${count(view.dependentsTotal)})`),
+        nameList(view.dependents, view.dependentsTotal, `Nothing depends on ${view.name}.`),
+      ),
+    ),
     removalSection(view, dependents, signal),
     why,
     installOrderSection(view.name, signal),
@@ -145,13 +224,25 @@ function option(value: string, text: string, selected: boolean): HTMLOptionEleme
 /** Names as links, and how many more there are beyond those listed. */
 export function nameList(names: readonly string[], total: number, empty: string): HTMLElement {
   if (total === 0) return el('p', { class: 'muted' }, empty);
-  return el('div', {}, el('ul', { class: 'names' }, ...names.map((name) => el('li', {}, packageLink(name)))), total > names.length && el('p', { class: 'muted' }, `and ${count(total - names.length)} more`));
+  return el(
+    'div',
+    {},
+    el('ul', { class: 'names' }, ...names.map((name) => el('li', {}, packageLink(name)))),
+    total > names.length && el('p', { class: 'muted' }, `and ${count(total - names.length)} more`),
+  );
 }
 
 async function unknownPackage(root: HTMLElement, name: string, signal: AbortSignal): Promise<void> {
   const near = el('div', {});
-  replace(root, el('h1', {}, 'Not in the index'), el('p', {}, `No package named “${name}” is indexed.`), near, el('p', {}, el('a', { attrs: { href: '/', 'data-route': '' } }, 'Back to the overview')));
+  replace(
+    root,
+    el('h1', {}, 'Not in the index'),
+    el('p', {}, `No package named “${name}” is indexed.`),
+    near,
+    el('p', {}, el('a', { attrs: { href: '/', 'data-route': '' } }, 'Back to the overview')),
+  );
   const prefix = name.slice(0, Math.max(1, Math.min(3, name.length - 1)));
   const { packages } = await api.list(prefix, 10, signal).catch(() => ({ packages: [] as string[] }));
-  if (packages.length > 0) replace(near, el('p', {}, `Names starting with “${prefix}”:`), el('ul', { class: 'names' }, ...packages.map((other) => el('li', {}, packageLink(other)))));
+  if (packages.length > 0)
+    replace(near, el('p', {}, `Names starting with “${prefix}”:`), el('ul', { class: 'names' }, ...packages.map((other) => el('li', {}, packageLink(other)))));
 }

@@ -23,17 +23,33 @@ export function removalSection(view: PackageView, dependents: Promise<Closure>, 
   const everything = el('p', { class: 'muted' }, 'counting everything that depends on it…');
   const details = el('details', {}, el('summary', {}, 'Everything that depends on it, nearest first'));
   section.append(
-    el('p', {}, el('code', {}, command), ` is refused while ${plural(view.dependentsTotal, 'package depends', 'packages depend')} on it directly; each of them must go first, and so must what depends on them.`),
+    el(
+      'p',
+      {},
+      el('code', {}, command),
+      ` is refused while ${plural(view.dependentsTotal, 'package depends', 'packages depend')} on it directly; each of them must go first, and so must what depends on them.`,
+    ),
     everything,
     details,
   );
-  dependents.then((closure) => {
-    replace(everything, `In all, ${plural(closure.total, 'package')} would have to be removed before it.`);
-  }).catch((error: unknown) => showError(everything, error));
+  dependents
+    .then((closure) => {
+      replace(everything, `In all, ${plural(closure.total, 'package')} would have to be removed before it.`);
+    })
+    .catch((error: unknown) => showError(everything, error));
   onFirstOpen(details, async (box) => {
     const closure = await api.closure(view.name, 'dependents', LISTED, signal);
-    replace(box, el('ol', { class: 'names' }, ...closure.packages.map(({ name, depth }) => el('li', {}, packageLink(name), el('span', { class: 'muted' }, depth === 1 ? ' direct' : ` ${depth} steps away`)))),
-      closure.truncated && el('p', { class: 'muted' }, `the first ${count(closure.packages.length)} of ${count(closure.total)}`));
+    replace(
+      box,
+      el(
+        'ol',
+        { class: 'names' },
+        ...closure.packages.map(({ name, depth }) =>
+          el('li', {}, packageLink(name), el('span', { class: 'muted' }, depth === 1 ? ' direct' : ` ${depth} steps away`)),
+        ),
+      ),
+      closure.truncated && el('p', { class: 'muted' }, `the first ${count(closure.packages.length)} of ${count(closure.total)}`),
+    );
   });
   return section;
 }
@@ -43,13 +59,19 @@ export function installOrderSection(name: string, signal: AbortSignal): HTMLElem
   onFirstOpen(details, async (box) => {
     const order = await api.installOrder(name, LISTED, signal);
     if ('cycle' in order) {
-      replace(box, el('p', { class: 'error' }, 'No order exists: these packages depend on each other in a cycle.'), chainOf([...order.cycle, order.cycle[0] ?? '']));
+      replace(
+        box,
+        el('p', { class: 'error' }, 'No order exists: these packages depend on each other in a cycle.'),
+        chainOf([...order.cycle, order.cycle[0] ?? '']),
+      );
       return;
     }
-    replace(box,
+    replace(
+      box,
       el('p', {}, `${plural(order.total, 'package')}, each after its own dependencies, ${name} last:`),
       el('ol', { class: 'names install-order' }, ...order.order.map((other) => el('li', {}, packageLink(other)))),
-      order.truncated && el('p', { class: 'muted' }, `the first ${count(order.order.length)} of ${count(order.total)}`));
+      order.truncated && el('p', { class: 'muted' }, `the first ${count(order.order.length)} of ${count(order.total)}`),
+    );
   });
   return details;
 }
@@ -102,7 +124,9 @@ export function whySection(name: string, choose: (target: string) => void, signa
 /** Names joined by arrows, each a link. */
 function chainOf(names: readonly string[]): HTMLElement {
   const chain = el('p', { class: 'chain' });
-  names.forEach((name, index) => chain.append(...(index === 0 ? [] : [el('span', { class: 'arrow', attrs: { 'aria-label': 'depends on' } }, ' → ')]), packageLink(name)));
+  names.forEach((name, index) =>
+    chain.append(...(index === 0 ? [] : [el('span', { class: 'arrow', attrs: { 'aria-label': 'depends on' } }, ' → ')]), packageLink(name)),
+  );
   return chain;
 }
 

@@ -5,7 +5,10 @@
  */
 import { el } from './dom';
 
-export type Route = { readonly page: 'overview' } | { readonly page: 'package'; readonly name: string; readonly params: URLSearchParams } | { readonly page: 'unknown'; readonly path: string };
+export type Route =
+  | { readonly page: 'overview' }
+  | { readonly page: 'package'; readonly name: string; readonly params: URLSearchParams }
+  | { readonly page: 'unknown'; readonly path: string };
 
 const PACKAGES = '/packages/';
 

@@ -44,15 +44,18 @@ export function createSearch(options: SearchOptions): { element: HTMLElement; in
   const show = (found: string[]): void => {
     names = found;
     active = -1;
-    replace(list, ...found.map((name, index) => {
-      const option = el('li', { attrs: { id: `${listId}-${index}`, role: 'option', 'aria-selected': 'false' } }, name);
-      // mousedown, not click: it comes before the field loses focus
-      option.addEventListener('mousedown', (event) => {
-        event.preventDefault();
-        take(name);
-      });
-      return option;
-    }));
+    replace(
+      list,
+      ...found.map((name, index) => {
+        const option = el('li', { attrs: { id: `${listId}-${index}`, role: 'option', 'aria-selected': 'false' } }, name);
+        // mousedown, not click: it comes before the field loses focus
+        option.addEventListener('mousedown', (event) => {
+          event.preventDefault();
+          take(name);
+        });
+        return option;
+      }),
+    );
     list.hidden = found.length === 0;
     input.setAttribute('aria-expanded', String(!list.hidden));
     input.removeAttribute('aria-activedescendant');

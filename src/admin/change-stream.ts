@@ -38,7 +38,9 @@ export function streamChanges(feed: ChangeFeed, request: IncomingMessage, respon
   };
   const subscription = feed.subscribe(after, send);
   if (!subscription.resumed) {
-    response.write(`event: reset\ndata: ${JSON.stringify({ epoch: feed.epoch, message: 'the changes after the position asked for are no longer known; read the index again' })}\n\n`);
+    response.write(
+      `event: reset\ndata: ${JSON.stringify({ epoch: feed.epoch, message: 'the changes after the position asked for are no longer known; read the index again' })}\n\n`,
+    );
   }
   const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();

@@ -94,7 +94,10 @@ export class AdminConnectionLimit {
     this.#closed.inc({ reason });
     if (this.#pressure === undefined) {
       this.#pressure = { evicted: 0, refused: 0 };
-      this.#options.logger.warn({ limit: this.#options.limit }, 'admin connections reached their limit (--admin-connection-limit): the oldest idle ones are closed to make room');
+      this.#options.logger.warn(
+        { limit: this.#options.limit },
+        'admin connections reached their limit (--admin-connection-limit): the oldest idle ones are closed to make room',
+      );
     }
     this.#pressure[reason]++;
   }

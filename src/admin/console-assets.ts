@@ -105,9 +105,10 @@ export class ConsoleAssets {
 function encoded(asset: Asset, encoding: Encoding): Promise<Buffer> {
   let body = asset.encoded.get(encoding);
   if (body === undefined) {
-    body = encoding === 'br'
-      ? brotli(asset.body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: asset.body.length } })
-      : gzip(asset.body, { level: 9 });
+    body =
+      encoding === 'br'
+        ? brotli(asset.body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: asset.body.length } })
+        : gzip(asset.body, { level: 9 });
     asset.encoded.set(encoding, body);
   }
   return body;

@@ -11,7 +11,10 @@ import type { Backend, ExportedPackage } from '../store/backend.js';
 import { BadRequest } from './parameters.js';
 
 const FORMATS = {
-  homebrew: { type: 'text/plain; charset=utf-8', line: (pkg: ExportedPackage) => (pkg.deps.length === 0 ? `${pkg.name}:\n` : `${pkg.name}: ${pkg.deps.join(' ')}\n`) },
+  homebrew: {
+    type: 'text/plain; charset=utf-8',
+    line: (pkg: ExportedPackage) => (pkg.deps.length === 0 ? `${pkg.name}:\n` : `${pkg.name}: ${pkg.deps.join(' ')}\n`),
+  },
   jsonl: { type: 'application/x-ndjson', line: (pkg: ExportedPackage) => `${JSON.stringify({ name: pkg.name, dependencies: pkg.deps })}\n` },
 } as const;
 

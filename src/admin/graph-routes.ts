@@ -61,7 +61,16 @@ export async function packageRoute(reader: IndexReader, rawPath: string, params:
     case 'install-order': {
       const order = await reader.installOrder(name, limitOf(params, LIMITS.installOrder));
       if (order === undefined) return notFound(name);
-      if ('cycle' in order) return { status: 409, body: { error: 'cycle', name, cycle: order.cycle, message: `the dependencies of ${name} form a cycle, so no order installs each package after its dependencies` } };
+      if ('cycle' in order)
+        return {
+          status: 409,
+          body: {
+            error: 'cycle',
+            name,
+            cycle: order.cycle,
+            message: `the dependencies of ${name} form a cycle, so no order installs each package after its dependencies`,
+          },
+        };
       return { status: 200, body: order };
     }
   }
@@ -90,4 +99,3 @@ export async function pathRoute(reader: IndexReader, params: URLSearchParams): P
 export async function cyclesRoute(reader: IndexReader, params: URLSearchParams): Promise<JsonAnswer> {
   return { status: 200, body: await reader.cycles(limitOf(params, LIMITS.cycles)) };
 }
-

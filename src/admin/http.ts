@@ -69,19 +69,22 @@ export class AdminServer {
     });
     // GET requests have no body, so the whole request is due when its headers are; the check
     // runs often enough that a slow peer is closed close to its deadline (node:http's is 30 s)
-    this.#http = http.createServer({
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: headersTimeoutMs,
-      connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
-    }, (request, response) => {
-      limit.requestStarted(request.socket);
-      response.once('close', () => limit.requestEnded(request.socket));
-      routeRequest(context, request, response).catch((error: unknown) => {
-        options.logger.error({ err: error, url: request.url }, 'admin request failed');
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: 'internal', message: 'the request failed; see the server log' }));
-      });
-    });
+    this.#http = http.createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: headersTimeoutMs,
+        connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+      },
+      (request, response) => {
+        limit.requestStarted(request.socket);
+        response.once('close', () => limit.requestEnded(request.socket));
+        routeRequest(context, request, response).catch((error: unknown) => {
+          options.logger.error({ err: error, url: request.url }, 'admin request failed');
+          if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ error: 'internal', message: 'the request failed; see the server log' }));
+        });
+      },
+    );
     this.#http.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     this.#http.on('connection', limit.admit);
   }
@@ -95,7 +98,10 @@ export class AdminServer {
       });
     });
     if (this.#options.token === undefined && !isLoopback(host)) {
-      this.#options.logger.warn({ adminHost: host }, 'the admin port listens beyond loopback with no --admin-token: anyone who can reach it can read the index and the metrics');
+      this.#options.logger.warn(
+        { adminHost: host },
+        'the admin port listens beyond loopback with no --admin-token: anyone who can reach it can read the index and the metrics',
+      );
     }
     return this.#http.address() as AddressInfo;
   }

@@ -17,7 +17,12 @@ function json(description: string, schema: unknown): Record<string, unknown> {
 }
 
 function limit(limits: { readonly fallback: number; readonly max: number }, what: string): Record<string, unknown> {
-  return { name: 'limit', in: 'query', description: `the most ${what} to list`, schema: { type: 'integer', minimum: 1, maximum: limits.max, default: limits.fallback } };
+  return {
+    name: 'limit',
+    in: 'query',
+    description: `the most ${what} to list`,
+    schema: { type: 'integer', minimum: 1, maximum: limits.max, default: limits.fallback },
+  };
 }
 
 const nameInPath = { name: 'name', in: 'path', required: true, description: 'a package name; encode `/` inside it as %2F', schema: NAME };
@@ -28,7 +33,10 @@ const depth = {
   schema: { oneOf: [{ type: 'integer', minimum: 1, maximum: LIMITS.depth }, { const: 'all' }], default: 'all' },
 };
 
-const badRequest = json('a parameter breaks its rules; `parameter` names it', object({ error: { const: 'bad-request' }, parameter: { type: 'string' }, message: { type: 'string' } }));
+const badRequest = json(
+  'a parameter breaks its rules; `parameter` names it',
+  object({ error: { const: 'bad-request' }, parameter: { type: 'string' }, message: { type: 'string' } }),
+);
 const NOT_FOUND = object({ error: { const: 'not-found' }, name: NAME, message: { type: 'string' } });
 const notFound = json('the package is not indexed', NOT_FOUND);
 const CLOSURE = object({
@@ -44,7 +52,11 @@ function closurePath(direction: 'dependencies' | 'dependents', summary: string):
     get: {
       summary,
       parameters: [nameInPath, depth, limit(LIMITS.closure, 'packages')],
-      responses: { 200: json(`the ${direction}, nearest first, then by name, each with its shortest distance (1 = direct)`, CLOSURE), 400: badRequest, 404: notFound },
+      responses: {
+        200: json(`the ${direction}, nearest first, then by name, each with its shortest distance (1 = direct)`, CLOSURE),
+        400: badRequest,
+        404: notFound,
+      },
     },
   };
 }
@@ -54,7 +66,8 @@ export const OPENAPI = {
   info: {
     title: 'package-indexer admin API',
     version: '1',
-    description: 'Operations, the read API over the dependency index, and its change feed. Read-only. With `--admin-token` set, every path but /healthz and /readyz answers 401 without the token.',
+    description:
+      'Operations, the read API over the dependency index, and its change feed. Read-only. With `--admin-token` set, every path but /healthz and /readyz answers 401 without the token.',
   },
   components: {
     securitySchemes: {
@@ -74,7 +87,12 @@ export const OPENAPI = {
         },
       },
     },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
     '/v1/stats': {
       get: {
         summary: 'the index at a glance',
@@ -98,7 +116,14 @@ export const OPENAPI = {
     '/v1/stats/history': {
       get: {
         summary: 'the last five minutes of traffic, one sample a second, for charts',
-        parameters: [{ name: 'after', in: 'query', description: 'only samples taken after this time, in ms since the epoch', schema: { type: 'integer', minimum: 0, default: 0 } }],
+        parameters: [
+          {
+            name: 'after',
+            in: 'query',
+            description: 'only samples taken after this time, in ms since the epoch',
+            schema: { type: 'integer', minimum: 0, default: 0 },
+          },
+        ],
         responses: {
           200: json(
             'samples oldest first: commands per second by `COMMAND RESULT` over that second, and the 99th percentile of command latency and of store commit time (null when there were none)',
@@ -150,7 +175,10 @@ export const OPENAPI = {
           200: json('an order to install in', object({ name: NAME, total: COUNT, truncated: { type: 'boolean' }, order: NAMES })),
           400: badRequest,
           404: notFound,
-          409: json('the dependencies form a cycle: each member depends on the next, the last on the first', object({ error: { const: 'cycle' }, name: NAME, cycle: NAMES, message: { type: 'string' } })),
+          409: json(
+            'the dependencies form a cycle: each member depends on the next, the last on the first',
+            object({ error: { const: 'cycle' }, name: NAME, cycle: NAMES, message: { type: 'string' } }),
+          ),
         },
       },
     },
@@ -174,7 +202,13 @@ export const OPENAPI = {
       get: {
         summary: 'groups of packages that depend on each other (strongly connected components of two or more)',
         parameters: [limit(LIMITS.cycles, 'cycles')],
-        responses: { 200: json('the largest groups first, members by name', object({ total: COUNT, truncated: { type: 'boolean' }, cycles: { type: 'array', items: NAMES } })), 400: badRequest },
+        responses: {
+          200: json(
+            'the largest groups first, members by name',
+            object({ total: COUNT, truncated: { type: 'boolean' }, cycles: { type: 'array', items: NAMES } }),
+          ),
+          400: badRequest,
+        },
       },
     },
     '/v1/changes': {
@@ -196,8 +230,16 @@ export const OPENAPI = {
     },
     '/v1/export': {
       get: {
-        summary: 'the whole index at one moment, every package after its dependencies (ties and dependency lists by name), so that `package-indexer import` rebuilds it',
-        parameters: [{ name: 'format', in: 'query', description: '`homebrew` (`name: dep1 dep2` a line, the default) or `jsonl` ({name, dependencies} a line)', schema: { type: 'string', enum: ['homebrew', 'jsonl'] } }],
+        summary:
+          'the whole index at one moment, every package after its dependencies (ties and dependency lists by name), so that `package-indexer import` rebuilds it',
+        parameters: [
+          {
+            name: 'format',
+            in: 'query',
+            description: '`homebrew` (`name: dep1 dep2` a line, the default) or `jsonl` ({name, dependencies} a line)',
+            schema: { type: 'string', enum: ['homebrew', 'jsonl'] },
+          },
+        ],
         responses: {
           200: {
             description:
@@ -210,8 +252,14 @@ export const OPENAPI = {
     },
     '/v1/snapshot': {
       get: {
-        summary: 'the index of one moment as a store file that `serve --data-dir` opens as it is (save it as DIR/index.db); serving goes on while it is written',
-        responses: { 200: { description: 'an SQLite database; `content-length` gives its size', content: { 'application/vnd.sqlite3': { schema: { type: 'string', contentMediaType: 'application/vnd.sqlite3' } } } } },
+        summary:
+          'the index of one moment as a store file that `serve --data-dir` opens as it is (save it as DIR/index.db); serving goes on while it is written',
+        responses: {
+          200: {
+            description: 'an SQLite database; `content-length` gives its size',
+            content: { 'application/vnd.sqlite3': { schema: { type: 'string', contentMediaType: 'application/vnd.sqlite3' } } },
+          },
+        },
       },
     },
     '/v1/openapi.json': { get: { summary: 'this description', responses: { 200: json('OpenAPI 3.1', { type: 'object' }) } } },

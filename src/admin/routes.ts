@@ -30,7 +30,8 @@ export interface AdminContext extends Omit<AdminOptions, 'token'> {
  * and no page may frame the console.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -109,10 +110,7 @@ function history(context: AdminContext, params: URLSearchParams): JsonAnswer {
 }
 
 async function stats(context: AdminContext): Promise<Record<string, unknown>> {
-  const [counts, summary] = await Promise.all([
-    context.backend.counts(),
-    context.backend.reader.summary(SUMMARY_TOP, SUMMARY_TOP),
-  ]);
+  const [counts, summary] = await Promise.all([context.backend.counts(), context.backend.reader.summary(SUMMARY_TOP, SUMMARY_TOP)]);
   return {
     packages: counts.packages,
     dependencies: counts.dependencies,

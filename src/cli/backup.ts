@@ -35,7 +35,8 @@ export async function backup(args: ParsedArgs): Promise<number> {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
     throw new Error(`cannot reach the admin port at ${url.origin} (${cause})`);
   }
-  if (response.status === 401 || response.status === 403) throw new Error(`the admin port at ${url.origin} wants a token: --admin-token or PACKAGE_INDEXER_ADMIN_TOKEN`);
+  if (response.status === 401 || response.status === 403)
+    throw new Error(`the admin port at ${url.origin} wants a token: --admin-token or PACKAGE_INDEXER_ADMIN_TOKEN`);
   if (response.status !== 200 || response.body === null) throw new Error(`the server answered ${response.status} to GET /v1/snapshot`);
   const expected = Number(response.headers.get('content-length') ?? NaN);
   const partial = `${out}.partial`;
@@ -54,6 +55,8 @@ export async function backup(args: ParsedArgs): Promise<number> {
     progress.done();
   }
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`backup: ${received} bytes saved to ${out} in ${seconds.toFixed(2)} s; restore by copying it to DIR/index.db and running serve --data-dir DIR\n`);
+  process.stdout.write(
+    `backup: ${received} bytes saved to ${out} in ${seconds.toFixed(2)} s; restore by copying it to DIR/index.db and running serve --data-dir DIR\n`,
+  );
   return 0;
 }

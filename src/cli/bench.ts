@@ -63,14 +63,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (options.baseline === true) {
     baseline = await withChild(BASELINE_SCRIPT, ['0'], (child) => measureChild(options, child, 'baseline', progress));
   }
-  const target = options.spawnServerArgs === undefined
-    ? await measure(options, options.targets, options.targets.map((t) => `${t.host}:${t.port}`).join(','), progress)
-    : await withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', ...options.spawnServerArgs], (child) => measureChild(options, child, 'serve', progress));
-  const ratios = baseline === undefined ? undefined : {
-    throughput: target.result.requestsPerSecond / baseline.result.requestsPerSecond,
-    p99: target.result.latency.p99Us / Math.max(1, baseline.result.latency.p99Us),
-    serverCpu: ratioOf(target.result.serverCpuUsPerRequest, baseline.result.serverCpuUsPerRequest),
-  };
+  const target =
+    options.spawnServerArgs === undefined
+      ? await measure(options, options.targets, options.targets.map((t) => `${t.host}:${t.port}`).join(','), progress)
+      : await withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', ...options.spawnServerArgs], (child) =>
+          measureChild(options, child, 'serve', progress),
+        );
+  const ratios =
+    baseline === undefined
+      ? undefined
+      : {
+          throughput: target.result.requestsPerSecond / baseline.result.requestsPerSecond,
+          p99: target.result.latency.p99Us / Math.max(1, baseline.result.latency.p99Us),
+          serverCpu: ratioOf(target.result.serverCpuUsPerRequest, baseline.result.serverCpuUsPerRequest),
+        };
   return { generator, baseline, target, ratios };
 }
 
@@ -94,7 +100,12 @@ function measureChild(options: BenchOptions, child: ChildServer, name: string, p
   return measure({ ...options, serverCpuMs }, [{ host: '127.0.0.1', port: child.port }], `${name} (pid ${String(pid)})`, progress);
 }
 
-async function measure(options: BenchOptions & { serverCpuMs?: () => number }, targets: readonly Endpoint[], label: string, progress: (line: string) => void): Promise<BenchRun> {
+async function measure(
+  options: BenchOptions & { serverCpuMs?: () => number },
+  targets: readonly Endpoint[],
+  label: string,
+  progress: (line: string) => void,
+): Promise<BenchRun> {
   const first = targets[0];
   if (first === undefined) throw new UsageError('no target to measure');
   progress(`${label}: indexing ${options.dataset.length} packages through one connection (untimed)`);
@@ -138,13 +149,20 @@ function row(name: string, run: BenchRun): string {
 }
 
 function formatTable(result: BenchResult, heading: string): string {
-  const lines = [heading, `generator: ${result.generator}`, '', `${''.padEnd(16)} ${'requests/s'.padStart(12)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'p99.9 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'FAIL'.padStart(8)} ${'errors'.padStart(7)} ${'cpu µs/req'.padStart(11)}`];
+  const lines = [
+    heading,
+    `generator: ${result.generator}`,
+    '',
+    `${''.padEnd(16)} ${'requests/s'.padStart(12)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'p99.9 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'FAIL'.padStart(8)} ${'errors'.padStart(7)} ${'cpu µs/req'.padStart(11)}`,
+  ];
   if (result.baseline !== undefined) lines.push(row('baseline', result.baseline));
   lines.push(row('target', result.target));
   if (result.ratios !== undefined) {
     const { throughput, p99, serverCpu } = result.ratios;
     const cpuRatio = serverCpu === undefined ? '' : `${serverCpu.toFixed(2)}x`;
-    lines.push(`ours/baseline    ${`${throughput.toFixed(2)}x`.padStart(12)} ${''.padStart(9)} ${`${p99.toFixed(2)}x`.padStart(9)} ${''.padStart(9)} ${''.padStart(9)} ${''.padStart(8)} ${''.padStart(7)} ${cpuRatio.padStart(11)}`);
+    lines.push(
+      `ours/baseline    ${`${throughput.toFixed(2)}x`.padStart(12)} ${''.padStart(9)} ${`${p99.toFixed(2)}x`.padStart(9)} ${''.padStart(9)} ${''.padStart(9)} ${''.padStart(8)} ${''.padStart(7)} ${cpuRatio.padStart(11)}`,
+    );
   }
   lines.push(`target: ${result.target.label}${result.baseline === undefined ? '' : `; baseline: ${result.baseline.label}`}`);
   return lines.join('\n');
@@ -153,7 +171,8 @@ function formatTable(result: BenchResult, heading: string): string {
 export async function bench(args: ParsedArgs): Promise<number> {
   const spawnServer = args.switch('spawn-server');
   if (!spawnServer && args.given('server-args')) throw new UsageError('--server-args needs --spawn-server');
-  if (spawnServer && (args.given('targets') || args.given('host') || args.given('port'))) throw new UsageError('--spawn-server replaces --host, --port and --targets');
+  if (spawnServer && (args.given('targets') || args.given('host') || args.given('port')))
+    throw new UsageError('--spawn-server replaces --host, --port and --targets');
   const settings = {
     targets: spawnServer ? [] : targetsFrom(args),
     connections: args.integer('connections', 1),
@@ -180,11 +199,17 @@ export async function bench(args: ParsedArgs): Promise<number> {
   const medians = medianRatios(results);
   if (args.switch('json')) {
     const [only] = results;
-    const body = rounds === 1 && only !== undefined ? { settings, dataset: description, ...only } : { settings, dataset: description, rounds: results, medianRatios: medians };
+    const body =
+      rounds === 1 && only !== undefined
+        ? { settings, dataset: description, ...only }
+        : { settings, dataset: description, rounds: results, medianRatios: medians };
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   } else {
     const tables = results.map((result, i) => formatTable(result, rounds === 1 ? heading : `${heading}\nround ${i + 1} of ${rounds}`));
-    if (rounds > 1 && medians !== undefined) tables.push(`median ours/baseline over ${rounds} rounds: throughput ${medians.throughput.toFixed(2)}x, p99 ${medians.p99.toFixed(2)}x${medians.serverCpu === undefined ? '' : `, server CPU per request ${medians.serverCpu.toFixed(2)}x`}`);
+    if (rounds > 1 && medians !== undefined)
+      tables.push(
+        `median ours/baseline over ${rounds} rounds: throughput ${medians.throughput.toFixed(2)}x, p99 ${medians.p99.toFixed(2)}x${medians.serverCpu === undefined ? '' : `, server CPU per request ${medians.serverCpu.toFixed(2)}x`}`,
+      );
     process.stdout.write(`${tables.join('\n\n')}\n`);
   }
   return 0;

@@ -108,12 +108,21 @@ async function connectClients(options: CheckOptions, state: CheckState, random: 
   return connections.map((connection, c) => new CheckClient(connection, state, random.fork(c), brokenPercent, dataset));
 }
 
-async function runPhase(name: string, packages: number, progress: (line: string) => void, state: CheckState, work: () => Promise<void>[]): Promise<PhaseResult> {
+async function runPhase(
+  name: string,
+  packages: number,
+  progress: (line: string) => void,
+  state: CheckState,
+  work: () => Promise<void>[],
+): Promise<PhaseResult> {
   progress(`phase ${name}: ${packages} packages`);
   state.startPhase();
   const requestsBefore = state.requests;
   const startedAt = performance.now();
-  const ticker = setInterval(() => progress(`  ${state.done}/${packages} done, ${state.retries} FAIL retries, ${state.requests - requestsBefore} requests`), 1000);
+  const ticker = setInterval(
+    () => progress(`  ${state.done}/${packages} done, ${state.retries} FAIL retries, ${state.requests - requestsBefore} requests`),
+    1000,
+  );
   // allSettled: when one connection fails the others stop at their next request; wait for them
   for (const outcome of await Promise.allSettled(work())) {
     if (outcome.status === 'rejected') {

@@ -89,7 +89,12 @@ export class ParsedArgs {
 export function parseCommandArgs(command: CliCommand, args: readonly string[]): ParsedArgs {
   const options = Object.fromEntries(Object.entries(command.options).map(([name, doc]) => [name, { type: doc.type }]));
   try {
-    const { values, positionals } = parseArgs({ args: glueDashedValues(command.options, args), options, allowPositionals: command.positionals === true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: glueDashedValues(command.options, args),
+      options,
+      allowPositionals: command.positionals === true,
+      strict: true,
+    });
     return new ParsedArgs(values as OptionValues, positionals, command.options);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));

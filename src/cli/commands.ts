@@ -7,7 +7,10 @@ import { SETTINGS } from '../config.js';
 import type { CliCommand, OptionTable } from './command.js';
 
 const SERVE_OPTIONS: OptionTable = Object.fromEntries(
-  SETTINGS.map((setting) => [setting.flag, { type: setting.type, value: setting.value, meaning: setting.meaning, choices: setting.choices, default: setting.defaultText, env: setting.env }]),
+  SETTINGS.map((setting) => [
+    setting.flag,
+    { type: setting.type, value: setting.value, meaning: setting.meaning, choices: setting.choices, default: setting.defaultText, env: setting.env },
+  ]),
 );
 
 export const serveCommand: CliCommand = {
@@ -42,8 +45,17 @@ connection failed.`,
 function runOptions(defaultPackages: number): OptionTable {
   return {
     ...TARGET_OPTIONS,
-    targets: { type: 'string', value: 'H:P,H:P,...', meaning: 'several servers (e.g. instances sharing one database); connections are spread over them round-robin; replaces --host and --port' },
-    data: { type: 'string', value: 'FILE', meaning: 'dataset in the Homebrew dump format (`name: dep1 dep2` per line); dependencies without a line of their own become packages without dependencies' },
+    targets: {
+      type: 'string',
+      value: 'H:P,H:P,...',
+      meaning: 'several servers (e.g. instances sharing one database); connections are spread over them round-robin; replaces --host and --port',
+    },
+    data: {
+      type: 'string',
+      value: 'FILE',
+      meaning:
+        'dataset in the Homebrew dump format (`name: dep1 dep2` per line); dependencies without a line of their own become packages without dependencies',
+    },
     packages: { type: 'string', value: 'N', meaning: 'else generate N packages', default: String(defaultPackages) },
     'mean-deps': { type: 'string', value: 'D', meaning: 'mean dependencies per generated package', default: '3' },
     seed: { type: 'string', value: 'S', meaning: 'seed of the generated dataset and of every random choice', default: '1' },
@@ -93,10 +105,18 @@ for the same cores.`,
     'duration-seconds': { type: 'string', value: 'S', meaning: 'measured time', default: '10' },
     'warmup-seconds': { type: 'string', value: 'S', meaning: 'unrecorded load before it', default: '1' },
     'write-percent': { type: 'string', value: 'P', meaning: 'share of INDEX and REMOVE requests', default: '20' },
-    baseline: { type: 'boolean', meaning: 'first measure a trivial server (OK to every line) with the same load, then the target, and print ours/baseline ratios' },
+    baseline: {
+      type: 'boolean',
+      meaning: 'first measure a trivial server (OK to every line) with the same load, then the target, and print ours/baseline ratios',
+    },
     'spawn-server': { type: 'boolean', meaning: 'start `serve --port 0 --admin-port off` as a child and measure it' },
     'server-args': { type: 'string', value: '"ARGS"', meaning: 'extra arguments for the spawned serve, e.g. "--in-memory"', valueMayStartWithDash: true },
-    rounds: { type: 'string', value: 'N', meaning: 'repeat the whole run N times (baseline and target alternating) and print the median ours/baseline ratios', default: '1' },
+    rounds: {
+      type: 'string',
+      value: 'N',
+      meaning: 'repeat the whole run N times (baseline and target alternating) and print the median ours/baseline ratios',
+      default: '1',
+    },
     json: { type: 'boolean', meaning: 'print the figures as JSON instead of a table' },
   },
   run: async (args) => (await import('./bench.js')).bench(args),
@@ -140,7 +160,12 @@ Exits 0 when every line was loaded (or, with --dry-run, is loadable), 1 when not
   options: {
     ...TARGET_OPTIONS,
     targets: { type: 'string', value: 'H:P,H:P,...', meaning: 'several servers sharing one database: one connection to each; replaces --host and --port' },
-    format: { type: 'string', value: 'FORMAT', meaning: 'homebrew or jsonl; else jsonl for a .jsonl/.ndjson file or one starting with {, homebrew otherwise', choices: ['homebrew', 'jsonl'] },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      meaning: 'homebrew or jsonl; else jsonl for a .jsonl/.ndjson file or one starting with {, homebrew otherwise',
+      choices: ['homebrew', 'jsonl'],
+    },
     'dry-run': { type: 'boolean', meaning: 'check the file and print what would be sent, without connecting' },
   },
   positionals: true,

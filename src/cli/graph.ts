@@ -42,7 +42,8 @@ async function ask(args: ParsedArgs, path: string): Promise<Answer> {
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (response.status === 400) throw new UsageError(String(body['message'] ?? 'the server refused the question'));
-  if (response.status === 401 || response.status === 403) throw new Error(`the admin port at ${url.origin} wants a token: --admin-token or PACKAGE_INDEXER_ADMIN_TOKEN`);
+  if (response.status === 401 || response.status === 403)
+    throw new Error(`the admin port at ${url.origin} wants a token: --admin-token or PACKAGE_INDEXER_ADMIN_TOKEN`);
   return { status: response.status, body };
 }
 
@@ -57,7 +58,9 @@ function depthOf(args: ParsedArgs): string {
 }
 
 function printClosure(closure: Closure, heading: string): void {
-  const lines = [`${heading}: ${closure.total} package${closure.total === 1 ? '' : 's'}${closure.truncated ? ` (the first ${closure.packages.length} shown)` : ''}`];
+  const lines = [
+    `${heading}: ${closure.total} package${closure.total === 1 ? '' : 's'}${closure.truncated ? ` (the first ${closure.packages.length} shown)` : ''}`,
+  ];
   const width = String(Math.max(1, ...closure.packages.map((entry) => entry.depth))).length;
   for (const { name, depth } of closure.packages) lines.push(`  ${String(depth).padStart(width)}  ${name}`);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -72,7 +75,8 @@ function refuse(body: Record<string, unknown>): number {
 export async function graph(args: ParsedArgs): Promise<number> {
   const [question, ...names] = args.positionals;
   if (question === undefined || QUESTIONS[question] === undefined) throw new UsageError('expected a question: deps, dependents, order, path or cycles');
-  if (names.length !== QUESTIONS[question]) throw new UsageError(`${question} takes ${QUESTIONS[question]} package name${QUESTIONS[question] === 1 ? '' : 's'}`);
+  if (names.length !== QUESTIONS[question])
+    throw new UsageError(`${question} takes ${QUESTIONS[question]} package name${QUESTIONS[question] === 1 ? '' : 's'}`);
   const [first = '', second = ''] = names.map((name) => encodeURIComponent(name));
   const path = {
     deps: `/v1/packages/${first}/dependencies?depth=${depthOf(args)}&limit=${limitOf(args)}`,
@@ -101,7 +105,9 @@ function print(question: string, names: readonly string[], body: Record<string, 
   else if (question === 'order') {
     const order = body['order'] as string[];
     const total = body['total'] as number;
-    const lines = [`install ${name} in this order: ${total} package${total === 1 ? '' : 's'}${body['truncated'] === true ? ` (the first ${order.length} shown)` : ''}`];
+    const lines = [
+      `install ${name} in this order: ${total} package${total === 1 ? '' : 's'}${body['truncated'] === true ? ` (the first ${order.length} shown)` : ''}`,
+    ];
     order.forEach((member, k) => lines.push(`  ${String(k + 1).padStart(String(order.length).length)}. ${member}`));
     process.stdout.write(`${lines.join('\n')}\n`);
   } else if (question === 'path') {

@@ -40,7 +40,8 @@ async function read(path: string, format: ImportFormat | undefined): Promise<Imp
   try {
     return await readImportFile(path, format);
   } catch (error) {
-    const reason = error instanceof Error && 'code' in error && error.code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof Error && 'code' in error && error.code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
     throw new UsageError(`${path}: ${reason}`);
   }
 }
@@ -111,9 +112,13 @@ export async function importFile(args: ParsedArgs): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (outcome.failed.length > 0) {
     const named = outcome.failed.slice(0, NAMED_FAILURES).map(({ name, reply }) => `${name} (${reply})`);
-    process.stderr.write(`refused by the server: ${named.join(', ')}${outcome.failed.length > NAMED_FAILURES ? `, and ${outcome.failed.length - NAMED_FAILURES} more` : ''}\n`);
+    process.stderr.write(
+      `refused by the server: ${named.join(', ')}${outcome.failed.length > NAMED_FAILURES ? `, and ${outcome.failed.length - NAMED_FAILURES} more` : ''}\n`,
+    );
   }
   const rate = seconds > 0 ? Math.round(outcome.indexed / seconds) : outcome.indexed;
-  process.stdout.write(`import: ${outcome.indexed} indexed, ${outcome.failed.length} failed, ${plural(file.problems.length, 'broken line')}, ${plural(held.length, 'package')} held by cycles; ${seconds.toFixed(2)} s, ${rate} packages/s\n`);
+  process.stdout.write(
+    `import: ${outcome.indexed} indexed, ${outcome.failed.length} failed, ${plural(file.problems.length, 'broken line')}, ${plural(held.length, 'package')} held by cycles; ${seconds.toFixed(2)} s, ${rate} packages/s\n`,
+  );
   return clean && outcome.failed.length === 0 ? 0 : 1;
 }

@@ -45,16 +45,32 @@ function listenError(error: unknown, listener: Listener, nameOf: SettingNamer): 
   const hostName = `${nameOf(listener.hostSetting)} "${listener.host}"`;
   switch (code) {
     case 'EADDRINUSE':
-      return new ListenError('PI_ERR_LISTEN_IN_USE', nameOf(listener.portSetting), port, `${portName}: another process already listens on this port; stop it or choose another port`, { cause: error });
+      return new ListenError(
+        'PI_ERR_LISTEN_IN_USE',
+        nameOf(listener.portSetting),
+        port,
+        `${portName}: another process already listens on this port; stop it or choose another port`,
+        { cause: error },
+      );
     case 'EACCES':
-      return new ListenError('PI_ERR_LISTEN', nameOf(listener.portSetting), port, `${portName}: not permitted to listen on this port (below 1024 it needs privileges)`, { cause: error });
+      return new ListenError(
+        'PI_ERR_LISTEN',
+        nameOf(listener.portSetting),
+        port,
+        `${portName}: not permitted to listen on this port (below 1024 it needs privileges)`,
+        { cause: error },
+      );
     case 'EADDRNOTAVAIL':
     case 'EAFNOSUPPORT':
-      return new ListenError('PI_ERR_LISTEN', nameOf(listener.hostSetting), port, `${hostName}: no interface of this machine has this address (${code})`, { cause: error });
+      return new ListenError('PI_ERR_LISTEN', nameOf(listener.hostSetting), port, `${hostName}: no interface of this machine has this address (${code})`, {
+        cause: error,
+      });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
-      return new ListenError('PI_ERR_LISTEN', nameOf(listener.hostSetting), port, `${hostName}: the name does not resolve to an address (${code})`, { cause: error });
+      return new ListenError('PI_ERR_LISTEN', nameOf(listener.hostSetting), port, `${hostName}: the name does not resolve to an address (${code})`, {
+        cause: error,
+      });
     default:
       return error;
   }
@@ -72,9 +88,18 @@ export async function startIndexer(
   const backend = makeBackend(config, logger, metrics);
   let ready = false;
   const server = new IndexServer({ ...config, backend, metrics, logger });
-  const admin = config.adminPort === null
-    ? undefined
-    : new AdminServer({ backend, metrics, logger, isReady: () => ready, openConnections: () => server.activeConnections, connectionLimit: config.adminConnectionLimit, token: config.adminToken });
+  const admin =
+    config.adminPort === null
+      ? undefined
+      : new AdminServer({
+          backend,
+          metrics,
+          logger,
+          isReady: () => ready,
+          openConnections: () => server.activeConnections,
+          connectionLimit: config.adminConnectionLimit,
+          token: config.adminToken,
+        });
   // the admin port comes up first, so /healthz answers and /readyz says 503 while the store loads
   const adminListener = { port: config.adminPort ?? 0, host: config.adminHost, portSetting: 'adminPort', hostSetting: 'adminHost' } as const;
   const adminAddress = await admin?.listen(adminListener.port, adminListener.host).catch((error: unknown) => {

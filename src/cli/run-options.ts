@@ -25,7 +25,10 @@ export function targetsFrom(args: ParsedArgs): Endpoint[] {
   const targets = args.text('targets');
   if (targets !== undefined) {
     if (args.given('host') || args.given('port')) throw new UsageError('--targets replaces --host and --port; give one or the other');
-    const endpoints = targets.split(',').filter((item) => item.trim() !== '').map((item) => parseTarget(item.trim()));
+    const endpoints = targets
+      .split(',')
+      .filter((item) => item.trim() !== '')
+      .map((item) => parseTarget(item.trim()));
     if (endpoints.length === 0) throw new UsageError('--targets: expected host:port,host:port,...');
     return endpoints;
   }

@@ -61,7 +61,8 @@ export function waitForListening(child: ChildProcess, timeoutMs: number, stderrT
     };
     const timer = setTimeout(() => fail(`the child server reported no listening address within ${timeoutMs} ms`), timeoutMs);
     // 'close' rather than 'exit': by then its stderr has been read to the end, for the message
-    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => fail(`the child server exited (${signal ?? `code ${String(code)}`}) before it listened`);
+    const onClose = (code: number | null, signal: NodeJS.Signals | null): void =>
+      fail(`the child server exited (${signal ?? `code ${String(code)}`}) before it listened`);
     const onMessage = (message: unknown): void => {
       if (!isListeningMessage(message)) return;
       settle();

@@ -138,7 +138,38 @@ class EdgePool {
   }
 }
 
-const SYLLABLES = ['ba', 'co', 'da', 'fen', 'gi', 'ho', 'jul', 'ka', 'le', 'mo', 'nu', 'pa', 'qui', 'ro', 'sa', 'te', 'vi', 'wo', 'xa', 'zet', 'lin', 'tor', 'mar', 'ex', 'ux', 'ly', 'syn', 'cur', 'gel', 'pix'];
+const SYLLABLES = [
+  'ba',
+  'co',
+  'da',
+  'fen',
+  'gi',
+  'ho',
+  'jul',
+  'ka',
+  'le',
+  'mo',
+  'nu',
+  'pa',
+  'qui',
+  'ro',
+  'sa',
+  'te',
+  'vi',
+  'wo',
+  'xa',
+  'zet',
+  'lin',
+  'tor',
+  'mar',
+  'ex',
+  'ux',
+  'ly',
+  'syn',
+  'cur',
+  'gel',
+  'pix',
+];
 const PREFIXES = ['', '', '', '', 'lib', 'lib', 'py-', 'node-', 'perl-', 'go-', '@'];
 const SUFFIXES = ['', '', '', '', '', '-core', '-utils', '-dev', '.js', '_ext', '+plus', ':extra', '~beta', '-cli'];
 

@@ -40,12 +40,15 @@ function parseJsonLine(line: string, lineNumber: number): Package {
   } catch {
     throw new DatasetError('PI_ERR_DATASET_FORMAT', 'not a JSON value', lineNumber);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError('PI_ERR_DATASET_FORMAT', 'expected {"name": ..., "dependencies": [...]}', lineNumber);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new DatasetError('PI_ERR_DATASET_FORMAT', 'expected {"name": ..., "dependencies": [...]}', lineNumber);
   const { name, dependencies = [] } = value as { name?: unknown; dependencies?: unknown };
-  if (typeof name !== 'string' || !isValidPackageName(name)) throw new DatasetError('PI_ERR_DATASET_FORMAT', `"name" must be a valid package name, got ${JSON.stringify(name)}`, lineNumber);
+  if (typeof name !== 'string' || !isValidPackageName(name))
+    throw new DatasetError('PI_ERR_DATASET_FORMAT', `"name" must be a valid package name, got ${JSON.stringify(name)}`, lineNumber);
   if (!Array.isArray(dependencies)) throw new DatasetError('PI_ERR_DATASET_FORMAT', '"dependencies" must be an array of package names', lineNumber);
   for (const dep of dependencies) {
-    if (typeof dep !== 'string' || !isValidPackageName(dep)) throw new DatasetError('PI_ERR_DATASET_FORMAT', `dependency ${JSON.stringify(dep)} is not a valid package name`, lineNumber);
+    if (typeof dep !== 'string' || !isValidPackageName(dep))
+      throw new DatasetError('PI_ERR_DATASET_FORMAT', `dependency ${JSON.stringify(dep)} is not a valid package name`, lineNumber);
     if (dep === name) throw new DatasetError('PI_ERR_DATASET_FORMAT', `"${name}" depends on itself`, lineNumber);
   }
   return { name, deps: [...new Set(dependencies as string[])] };

@@ -30,7 +30,15 @@ const STARTUP_TIMEOUT_MS = 30_000;
  * Test speed over durability; no Unix socket, so nothing outside the data directory is written.
  * Race tests make deadlocks on purpose: they are found in 50 ms rather than the default second.
  */
-const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=300', 'deadlock_timeout=50ms'];
+const SERVER_SETTINGS = [
+  'listen_addresses=127.0.0.1',
+  'unix_socket_directories=',
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'max_connections=300',
+  'deadlock_timeout=50ms',
+];
 
 type RunAs = { uid: number; gid: number } | Record<string, never>;
 
@@ -132,9 +140,10 @@ function databasesOn(port: number, urlOf: (database: string) => string): TestPos
     async close() {
       // FORCE: a session a test left open must not keep its database on a cluster others go on using
       const names = made.splice(0);
-      if (names.length > 0) await withClient(maintenanceUrl, async (client) => {
-        for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      });
+      if (names.length > 0)
+        await withClient(maintenanceUrl, async (client) => {
+          for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        });
     },
   };
 }
@@ -157,7 +166,11 @@ async function initCluster(binDir: string, home: string, dataDir: string, runAs:
 async function launch(binDir: string, dataDir: string, port: number, runAs: RunAs, url: string): Promise<ChildProcess> {
   const settings = SERVER_SETTINGS.flatMap((setting) => ['-c', setting]);
   // the working directory too must be one the server's user can enter
-  const child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...settings], { ...runAs, cwd: path.dirname(dataDir), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...settings], {
+    ...runAs,
+    cwd: path.dirname(dataDir),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (log = (log + text).slice(-4_000)));
   running.add(child);
@@ -216,7 +229,8 @@ async function usableBinaries(runAs: RunAs): Promise<string> {
     await rename(staging, copy).catch(() => rm(staging, { recursive: true, force: true }));
   }
   const binDir = path.join(copy, 'bin');
-  if (!canRun(binDir, runAs)) throw new Error(`the OS user ${'uid' in runAs ? runAs.uid : process.getuid?.()} cannot run ${binDir}/postgres, nor the one in ${nativeDir}`);
+  if (!canRun(binDir, runAs))
+    throw new Error(`the OS user ${'uid' in runAs ? runAs.uid : process.getuid?.()} cannot run ${binDir}/postgres, nor the one in ${nativeDir}`);
   return binDir;
 }
 

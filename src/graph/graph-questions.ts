@@ -150,7 +150,15 @@ export function installOrderOf(graph: PackageGraph, name: string, limit: number)
       if (left === 0) ready.push(dependent);
     });
   }
-  if (placed < members.length) return { name, cycle: cycleAmong(graph, members.filter((id) => (remaining[id] as number) > 0), remaining) };
+  if (placed < members.length)
+    return {
+      name,
+      cycle: cycleAmong(
+        graph,
+        members.filter((id) => (remaining[id] as number) > 0),
+        remaining,
+      ),
+    };
   return { name, total: members.length, truncated: members.length > order.length, order };
 }
 
@@ -237,7 +245,8 @@ export function summaryOf(graph: PackageGraph, top: number, sample: number): Gra
     else popular.push(id);
     if (graph.dependencyCountAt(id) === 0) leaves.push(id);
   }
-  const byCount = (a: number, b: number): number => graph.dependentCountAt(b) - graph.dependentCountAt(a) || compareNames(graph.nameAt(a) as string, graph.nameAt(b) as string);
+  const byCount = (a: number, b: number): number =>
+    graph.dependentCountAt(b) - graph.dependentCountAt(a) || compareNames(graph.nameAt(a) as string, graph.nameAt(b) as string);
   const mostDependedUpon = selectSmallest(popular, top, byCount).map((id) => ({ name: graph.nameAt(id) as string, count: graph.dependentCountAt(id) }));
   return {
     mostDependedUpon,

@@ -60,7 +60,10 @@ export class AcceptWatch {
     this.#burst = { startedAt: Date.now(), failures: 1 };
     const code = codeOf(error);
     const hint = OUT_OF_DESCRIPTORS[code] ?? 'the operating system refused to hand over a new connection';
-    this.#options.logger.error({ err: error, code, hint }, 'accepting connections is failing: new connections are closed unanswered; logged once until it works again');
+    this.#options.logger.error(
+      { err: error, code, hint },
+      'accepting connections is failing: new connections are closed unanswered; logged once until it works again',
+    );
   }
 
   #check(): void {

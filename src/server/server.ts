@@ -82,9 +82,7 @@ export class IndexServer {
    */
   async close(timeoutMs: number): Promise<void> {
     this.#closing = true;
-    const listenerClosed = this.#listener === undefined
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => this.#listener?.close(() => resolve()));
+    const listenerClosed = this.#listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => this.#listener?.close(() => resolve()));
     for (const socket of this.#waiting.splice(0)) socket.destroy();
     this.#options.metrics.connectionsWaiting.set(0);
     const connections = [...this.#active];

@@ -53,7 +53,11 @@ export class CommitCounter {
   static open(db: Database.Database, places: CounterPlaces, logger: Logger): CommitCounter {
     const stored = db.prepare('SELECT commits FROM commit_counter WHERE only = 1').pluck().get();
     if (typeof stored !== 'number' || !Number.isSafeInteger(stored) || stored < 0) {
-      throw new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', places.file, `${places.file} is corrupt (its commit counter holds ${String(stored)}); restore it from a backup`);
+      throw new StoreOpenError(
+        'PI_ERR_STORE_OPEN_CORRUPT',
+        places.file,
+        `${places.file} is corrupt (its commit counter holds ${String(stored)}); restore it from a backup`,
+      );
     }
     const file = path.join(places.dir, COMMIT_FILE_NAME);
     const acknowledged = readAcknowledged(file);

@@ -67,7 +67,10 @@ export class GraphReplica implements IndexReader {
     const state = graph.exportState();
     worker.postMessage({ type: 'load', state } satisfies ReplicaMessage, [state.starts.buffer, state.lengths.buffer, state.pool.buffer]);
     this.#subscription = feed.subscribe(undefined, (events) => {
-      worker.postMessage({ type: 'changes', changes: events.map(({ command, name, dependencies }) => ({ command, name, dependencies })) } satisfies ReplicaMessage);
+      worker.postMessage({
+        type: 'changes',
+        changes: events.map(({ command, name, dependencies }) => ({ command, name, dependencies })),
+      } satisfies ReplicaMessage);
     });
     this.#worker = worker;
   }

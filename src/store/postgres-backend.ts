@@ -19,8 +19,14 @@ import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
 import { PostgresReader } from './postgres-reader.js';
 import {
-  COUNTS_STATEMENT, INDEX_STATEMENT, PROBE_STATEMENT, QUERY_STATEMENT, REMOVE_STATEMENT,
-  checkIsolation, migrate, type Statement,
+  COUNTS_STATEMENT,
+  INDEX_STATEMENT,
+  PROBE_STATEMENT,
+  QUERY_STATEMENT,
+  REMOVE_STATEMENT,
+  checkIsolation,
+  migrate,
+  type Statement,
 } from './postgres-schema.js';
 
 export interface PostgresBackendOptions {

@@ -33,9 +33,28 @@ export class PostgresHealth {
     this.#logger = logger;
     this.#probe = probe;
     const { registry } = metrics;
-    this.#availableGauge = metric(registry, 'package_indexer_postgres_available', () => new Gauge({ name: 'package_indexer_postgres_available', help: '1 while the PostgreSQL database answers, 0 during an outage.', registers: [registry] }));
-    this.#outages = metric(registry, 'package_indexer_postgres_outages_total', () => new Counter({ name: 'package_indexer_postgres_outages_total', help: 'Times the PostgreSQL database became unreachable.', registers: [registry] }));
-    this.#retries = metric(registry, 'package_indexer_postgres_retries_total', () => new Counter({ name: 'package_indexer_postgres_retries_total', help: 'Statements retried after a serialization failure or deadlock, by SQLSTATE.', labelNames: ['sqlstate'] as const, registers: [registry] }));
+    this.#availableGauge = metric(
+      registry,
+      'package_indexer_postgres_available',
+      () =>
+        new Gauge({ name: 'package_indexer_postgres_available', help: '1 while the PostgreSQL database answers, 0 during an outage.', registers: [registry] }),
+    );
+    this.#outages = metric(
+      registry,
+      'package_indexer_postgres_outages_total',
+      () => new Counter({ name: 'package_indexer_postgres_outages_total', help: 'Times the PostgreSQL database became unreachable.', registers: [registry] }),
+    );
+    this.#retries = metric(
+      registry,
+      'package_indexer_postgres_retries_total',
+      () =>
+        new Counter({
+          name: 'package_indexer_postgres_retries_total',
+          help: 'Statements retried after a serialization failure or deadlock, by SQLSTATE.',
+          labelNames: ['sqlstate'] as const,
+          registers: [registry],
+        }),
+    );
   }
 
   get available(): boolean {

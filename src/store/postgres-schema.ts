@@ -117,7 +117,11 @@ export async function migrate(pool: SqlPool, location: string): Promise<void> {
     const rows = await query('SELECT coalesce(max(version), 0) AS version FROM package_indexer_schema');
     const current = Number(rows[0]?.['version'] ?? 0);
     if (current > SCHEMA_VERSION) {
-      throw new StoreOpenError('PI_ERR_STORE_OPEN_NEWER_SCHEMA', location, `${location} has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`);
+      throw new StoreOpenError(
+        'PI_ERR_STORE_OPEN_NEWER_SCHEMA',
+        location,
+        `${location} has schema version ${current}; this build knows up to ${SCHEMA_VERSION}`,
+      );
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
       for (const statement of MIGRATIONS[version - 1] ?? []) await query(statement);
@@ -134,6 +138,10 @@ export async function checkIsolation(pool: SqlPool, location: string): Promise<v
   const [row] = await pool.query('package_indexer_isolation', 'SHOW transaction_isolation', []);
   const level = String(row?.['transaction_isolation'] ?? 'unknown');
   if (level !== 'repeatable read' && level !== 'serializable') {
-    throw new StoreOpenError('PI_ERR_STORE_OPEN_ISOLATION', location, `statements at ${location} run at ${level}, not repeatable read; is something between us and the database dropping the session options?`);
+    throw new StoreOpenError(
+      'PI_ERR_STORE_OPEN_ISOLATION',
+      location,
+      `statements at ${location} run at ${level}, not repeatable read; is something between us and the database dropping the session options?`,
+    );
   }
 }

@@ -82,7 +82,10 @@ export class SqliteBackend implements Backend {
     this.#options.logger.info({ file: store.file, packages: this.#graph.size, dependencies: this.#graph.edgeCount, durationMs }, 'store loaded');
     if (store.created) {
       // the first start and a start after the store was deleted look the same from here: say it
-      this.#options.logger.warn({ file: store.file }, `created a new, empty store at ${store.file}: expected on a first start; otherwise the store that was there is gone (deleted or moved) and the index starts empty`);
+      this.#options.logger.warn(
+        { file: store.file },
+        `created a new, empty store at ${store.file}: expected on a first start; otherwise the store that was there is gone (deleted or moved) and the index starts empty`,
+      );
     }
   }
 

@@ -92,7 +92,9 @@ export function refusal(error: unknown, file: string): StoreOpenError {
   const code = sqliteCode(error);
   const reason = error instanceof Error ? error.message : String(error);
   if (code.startsWith('SQLITE_NOTADB')) {
-    return new StoreOpenError('PI_ERR_STORE_OPEN_NOT_A_DATABASE', file, `${file} is not an SQLite database (${reason}); refusing to touch it`, { cause: error });
+    return new StoreOpenError('PI_ERR_STORE_OPEN_NOT_A_DATABASE', file, `${file} is not an SQLite database (${reason}); refusing to touch it`, {
+      cause: error,
+    });
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
     return new StoreOpenError('PI_ERR_STORE_OPEN_CORRUPT', file, `${file} is corrupt (${reason}); restore it from a backup`, { cause: error });
@@ -126,7 +128,9 @@ function openDatabase(file: string, dir: string): Database.Database {
     return new Database(file, { timeout: 0 });
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', file, `${file} in data directory ${dir} cannot be opened for writing (${reason})`, { cause: error });
+    throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', file, `${file} in data directory ${dir} cannot be opened for writing (${reason})`, {
+      cause: error,
+    });
   }
 }
 
@@ -152,7 +156,11 @@ function checkFormat(db: Database.Database, file: string): number {
     throw new StoreOpenError('PI_ERR_STORE_OPEN_FOREIGN', file, `${file} is an SQLite database but not a package-indexer store; refusing to touch it`);
   }
   if (typeof version !== 'number' || version > SCHEMA_VERSION) {
-    throw new StoreOpenError('PI_ERR_STORE_OPEN_NEWER_SCHEMA', file, `${file} has schema version ${String(version)}, newer than the ${SCHEMA_VERSION} this server knows; upgrade package-indexer`);
+    throw new StoreOpenError(
+      'PI_ERR_STORE_OPEN_NEWER_SCHEMA',
+      file,
+      `${file} has schema version ${String(version)}, newer than the ${SCHEMA_VERSION} this server knows; upgrade package-indexer`,
+    );
   }
   const expected = TABLES[version] ?? [];
   const tables = new Set(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all());

@@ -84,7 +84,10 @@ export class SqliteHealth {
       return;
     }
     this.#failingSince = Date.now();
-    this.#logger.error({ err: error, ...context }, 'store commit failed; its changes are undone and its replies are ERROR; /readyz answers 503 until a commit succeeds');
+    this.#logger.error(
+      { err: error, ...context },
+      'store commit failed; its changes are undone and its replies are ERROR; /readyz answers 503 until a commit succeeds',
+    );
   }
 
   commitSucceeded(): void {

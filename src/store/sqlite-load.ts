@@ -98,7 +98,13 @@ export function encodeDependencyIds(ids: readonly number[]): Buffer {
 function decodeChunk(row: unknown[] | undefined, file: string): Chunk | 'names-misaligned' | undefined {
   const [count, idText, nameText, lengthText, dependencies] = row ?? [0];
   if (count === 0) return undefined;
-  if (typeof count !== 'number' || typeof idText !== 'string' || typeof nameText !== 'string' || typeof lengthText !== 'string' || !Buffer.isBuffer(dependencies)) {
+  if (
+    typeof count !== 'number' ||
+    typeof idText !== 'string' ||
+    typeof nameText !== 'string' ||
+    typeof lengthText !== 'string' ||
+    !Buffer.isBuffer(dependencies)
+  ) {
     throw corrupt(file, 'a row holds a value of the wrong type');
   }
   const ids = parseIntegers(idText, count);

@@ -71,7 +71,8 @@ describe('the console in headless Chromium', () => {
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
       const where = message.location().url;
-      const expected = /^Failed to load resource: the server responded with a status of (401|404)/.test(message.text()) && refusals.includes(new URL(where, origin).pathname);
+      const expected =
+        /^Failed to load resource: the server responded with a status of (401|404)/.test(message.text()) && refusals.includes(new URL(where, origin).pathname);
       if (!expected) problems.push(`console error: ${message.text()} (${where})`);
     });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -89,7 +90,10 @@ describe('the console in headless Chromium', () => {
 
   const packageUrl = (name: string): string => `${origin}/packages/${encodeURIComponent(name)}`;
   const listed = (page: Page, heading: string): Promise<string[]> =>
-    page.locator('section', { has: page.locator('h2', { hasText: heading }) }).locator('ul.names li a').allTextContents();
+    page
+      .locator('section', { has: page.locator('h2', { hasText: heading }) })
+      .locator('ul.names li a')
+      .allTextContents();
 
   test('search suggests names by prefix and Enter opens the chosen package', { skip: SKIP }, async () => {
     const { page, problems } = await openPage();
@@ -99,7 +103,10 @@ describe('the console in headless Chromium', () => {
     const option = page.locator('header [role=option]', { hasText: target.name });
     await option.first().waitFor({ timeout: DEADLINE_MS });
     const names = await page.locator('header [role=option]').allTextContents();
-    assert.ok(names.every((name) => name.startsWith(target.name.slice(0, -1))), `suggestions share the prefix: ${names.join(', ')}`);
+    assert.ok(
+      names.every((name) => name.startsWith(target.name.slice(0, -1))),
+      `suggestions share the prefix: ${names.join(', ')}`,
+    );
     for (let step = 0; step <= names.indexOf(target.name); step++) await search.press('ArrowDown');
     assert.equal(await page.locator('header [role=option][aria-selected=true]').textContent(), target.name);
     await search.press('Enter');
@@ -111,7 +118,9 @@ describe('the console in headless Chromium', () => {
     await finish(page, problems);
   });
 
-  test('a package page lists the right dependencies and dependents and draws them; a click in the drawing moves on, back and reload return', { skip: SKIP }, async () => {
+  test('a package page lists the right dependencies and dependents and draws them; a click in the drawing moves on, back and reload return', {
+    skip: SKIP,
+  }, async () => {
     const { page, problems } = await openPage();
     await page.goto(packageUrl(target.name));
     await page.locator('.graph[data-state=drawn]').waitFor({ timeout: DEADLINE_MS });
@@ -130,7 +139,8 @@ describe('the console in headless Chromium', () => {
     // a dependent drawn where a click can reach it (a big neighbourhood opens zoomed in on the root)
     // nor under the sticky header, which covers the top of the page once it scrolls
     const headerBottom = (await page.locator('header.top').boundingBox())?.height ?? 0;
-    const reachable = ([x, y]: [number, number]): boolean => x > 0 && y > 0 && x < box.width && y < box.height && box.y + y > headerBottom + 20 && box.y + y < viewport.height - 20;
+    const reachable = ([x, y]: [number, number]): boolean =>
+      x > 0 && y > 0 && x < box.width && y < box.height && box.y + y > headerBottom + 20 && box.y + y < viewport.height - 20;
     const dependent = dependents.find((name) => positions[name] !== undefined && reachable(positions[name]));
     assert.ok(dependent !== undefined, `a dependent is drawn in view: ${JSON.stringify(positions)}`);
     const spot = positions[dependent] as [number, number];
@@ -152,7 +162,10 @@ describe('the console in headless Chromium', () => {
     await page.locator('select[aria-label=direction]').selectOption('dependencies');
     await page.locator('.graph[data-state=drawn]').waitFor({ timeout: DEADLINE_MS });
     const drawn = Object.keys(JSON.parse((await page.locator('.graph').getAttribute('data-positions')) ?? '{}') as object);
-    assert.ok(dependentsOf(target.name).every((name) => !drawn.includes(name)), 'no dependent drawn when only dependencies are asked for');
+    assert.ok(
+      dependentsOf(target.name).every((name) => !drawn.includes(name)),
+      'no dependent drawn when only dependencies are asked for',
+    );
     assert.ok(target.deps.every((name) => drawn.includes(name)));
     assert.equal(new URL(page.url()).searchParams.get('direction'), 'dependencies');
     await finish(page, problems);
@@ -202,7 +215,9 @@ describe('the console in headless Chromium', () => {
   test('the token is enforced: the same origin without credentials is refused, the probes are not', { skip: SKIP }, async () => {
     const { page, problems } = await openPage(['/v1/stats', '/']);
     await page.goto(origin);
-    const statuses = await page.evaluate(async () => Promise.all(['/v1/stats', '/', '/healthz', '/readyz'].map(async (where) => (await fetch(where, { credentials: 'omit' })).status)));
+    const statuses = await page.evaluate(async () =>
+      Promise.all(['/v1/stats', '/', '/healthz', '/readyz'].map(async (where) => (await fetch(where, { credentials: 'omit' })).status)),
+    );
     assert.deepEqual(statuses, [401, 401, 200, 200]);
     await finish(page, problems);
   });

@@ -52,7 +52,15 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
 
     test('removes a package only when nothing depends on it, and removing an absent one is OK', async (t) => {
       const backend = await fresh(t);
-      assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|b|a', 'REMOVE|a|', 'REMOVE|b|', 'REMOVE|a|', 'REMOVE|a|', 'QUERY|a|'), ['OK', 'OK', 'FAIL', 'OK', 'OK', 'OK', 'FAIL']);
+      assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|b|a', 'REMOVE|a|', 'REMOVE|b|', 'REMOVE|a|', 'REMOVE|a|', 'QUERY|a|'), [
+        'OK',
+        'OK',
+        'FAIL',
+        'OK',
+        'OK',
+        'OK',
+        'FAIL',
+      ]);
     });
 
     test('re-indexing replaces the dependency list rather than adding to it', async (t) => {
@@ -71,10 +79,15 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
 
     test('applies a batch in order, each command seeing the ones before it', async (t) => {
       const backend = await fresh(t);
-      assert.deepEqual(
-        await run(backend, 'INDEX|a|', 'INDEX|b|a', 'REMOVE|a|', 'REMOVE|b|', 'REMOVE|a|', 'INDEX|b|a', 'QUERY|b|'),
-        ['OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'FAIL'],
-      );
+      assert.deepEqual(await run(backend, 'INDEX|a|', 'INDEX|b|a', 'REMOVE|a|', 'REMOVE|b|', 'REMOVE|a|', 'INDEX|b|a', 'QUERY|b|'), [
+        'OK',
+        'OK',
+        'FAIL',
+        'OK',
+        'OK',
+        'FAIL',
+        'FAIL',
+      ]);
     });
 
     // batches from different connections may run concurrently, so these touch different packages
@@ -118,7 +131,10 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       // 7919 is prime, so i * 7919 % 300 visits every number below 300 once, out of order
       const numbers = Array.from({ length: 300 }, (_, i) => String((i * 7919) % 300).padStart(3, '0'));
       await run(backend, ...numbers.map((n) => (Number(n) % 3 === 0 ? `INDEX|other-${n}|` : `INDEX|lib-${n}|`)));
-      const expected = numbers.filter((n) => Number(n) % 3 !== 0).map((n) => `lib-${n}`).sort();
+      const expected = numbers
+        .filter((n) => Number(n) % 3 !== 0)
+        .map((n) => `lib-${n}`)
+        .sort();
       const pages: string[][] = [];
       for (let after = ''; ; ) {
         const page = await backend.reader.list({ prefix: 'lib-', after, limit: 7 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { closureOf, cyclesOf, installOrderOf, shortestPath, summaryOf } from '../../src/graph/graph-questions.js';
-import { PackageGraph } from '../../src/graph/package-graph.js';
+import type { PackageGraph } from '../../src/graph/package-graph.js';
 import type { ChangeEvent } from '../../src/store/change-log.js';
 import { graphOf, history, linesOf, name, oracleOf } from '../helpers/graph-oracle.js';
 import { run, type ContractSubject } from './backend-contract.js';
@@ -26,7 +26,10 @@ export function runReaderContract(storeName: string, makeBackend: () => Promise<
             const { reader } = backend;
             const graph = graphOf(steps);
             for (const direction of ['dependencies', 'dependents'] as const) {
-              assert.deepEqual(await reader.closure(a, direction, Number.POSITIVE_INFINITY, 100), closureOf(graph, a, direction, Number.POSITIVE_INFINITY, 100));
+              assert.deepEqual(
+                await reader.closure(a, direction, Number.POSITIVE_INFINITY, 100),
+                closureOf(graph, a, direction, Number.POSITIVE_INFINITY, 100),
+              );
               assert.deepEqual(await reader.closure(a, direction, depth, limit), closureOf(graph, a, direction, depth, limit));
             }
             const order = await reader.installOrder(a, limit);
@@ -62,13 +65,19 @@ export function runReaderContract(storeName: string, makeBackend: () => Promise<
       await run(backend, 'INDEX|a|', 'INDEX|b|a', 'INDEX|b|a', 'INDEX|c|missing', 'REMOVE|a|', 'REMOVE|ghost|', 'REMOVE|b|', 'INDEX|a|', 'REMOVE|a|');
       const deadline = Date.now() + 10_000;
       while (seen.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.deepEqual(seen.map(({ command, name: changed, dependencies }) => [command, changed, dependencies]), [
-        ['INDEX', 'a', []],
-        ['INDEX', 'b', ['a']],
-        ['REMOVE', 'b', []],
-        ['REMOVE', 'a', []],
-      ]);
-      assert.deepEqual(seen.map(({ seq }) => seq - (seen[0]?.seq ?? 0)), [0, 1, 2, 3]);
+      assert.deepEqual(
+        seen.map(({ command, name: changed, dependencies }) => [command, changed, dependencies]),
+        [
+          ['INDEX', 'a', []],
+          ['INDEX', 'b', ['a']],
+          ['REMOVE', 'b', []],
+          ['REMOVE', 'a', []],
+        ],
+      );
+      assert.deepEqual(
+        seen.map(({ seq }) => seq - (seen[0]?.seq ?? 0)),
+        [0, 1, 2, 3],
+      );
     });
   });
 }

@@ -21,7 +21,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 export function graphOf(steps: readonly Step[]): PackageGraph {
   const graph = new PackageGraph({ trackDependents: true });
   for (const s of steps) {
-    if (s.kind === 'INDEX') graph.index(s.name, s.deps.filter((dep) => dep !== s.name));
+    if (s.kind === 'INDEX')
+      graph.index(
+        s.name,
+        s.deps.filter((dep) => dep !== s.name),
+      );
     else graph.remove(s.name);
   }
   return graph;
@@ -71,7 +75,7 @@ export function distances(index: Map<string, string[]>, direction: Direction, st
  * Every name indexed once in order with dependencies among the earlier ones (so most INDEX lines
  * succeed and the graph gets deep), then a random tail that re-indexes (closing cycles) and removes.
  */
-const growth: fc.Arbitrary<Step[]> = fc.tuple(...NAMES.map((_, k) => fc.subarray(NAMES.slice(0, k), { maxLength: Math.min(3, k) }))).map((lists) =>
-  lists.map((deps, k) => ({ kind: 'INDEX' as const, name: NAMES[k] as string, deps })),
-);
+const growth: fc.Arbitrary<Step[]> = fc
+  .tuple(...NAMES.map((_, k) => fc.subarray(NAMES.slice(0, k), { maxLength: Math.min(3, k) })))
+  .map((lists) => lists.map((deps, k) => ({ kind: 'INDEX' as const, name: NAMES[k] as string, deps })));
 export const history = fc.tuple(growth, fc.array(step, { maxLength: 20 })).map(([first, tail]) => [...first, ...tail]);

@@ -29,8 +29,10 @@ export function schemaErrors(schema: Schema, value: unknown, at = '$'): string[]
     if (typeof schema['minimum'] === 'number' && value < schema['minimum']) errors.push(`${at}: below ${schema['minimum']}`);
     if (typeof schema['maximum'] === 'number' && value > schema['maximum']) errors.push(`${at}: above ${schema['maximum']}`);
   }
-  if (typeof value === 'string' && typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern']).test(value)) errors.push(`${at}: ${JSON.stringify(value)} does not match ${schema['pattern']}`);
-  if (Array.isArray(value) && typeof schema['items'] === 'object') value.forEach((item, k) => errors.push(...schemaErrors(schema['items'] as Schema, item, `${at}[${k}]`)));
+  if (typeof value === 'string' && typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern']).test(value))
+    errors.push(`${at}: ${JSON.stringify(value)} does not match ${schema['pattern']}`);
+  if (Array.isArray(value) && typeof schema['items'] === 'object')
+    value.forEach((item, k) => errors.push(...schemaErrors(schema['items'] as Schema, item, `${at}[${k}]`)));
   if (typeOf(value) === 'object') {
     const record = value as Record<string, unknown>;
     for (const key of (schema['required'] as string[] | undefined) ?? []) if (!(key in record)) errors.push(`${at}: ${key} is missing`);

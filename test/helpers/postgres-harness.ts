@@ -32,7 +32,11 @@ export function createTestBackend(url: string, options: PostgresBackendTestOptio
 }
 
 /** A protocol server on port 0 over an opened PostgresBackend; both close when the test ends. */
-export async function startPostgresServer(t: TestContext, url: string, options: PostgresBackendTestOptions = {}): Promise<TestServer & { backend: PostgresBackend }> {
+export async function startPostgresServer(
+  t: TestContext,
+  url: string,
+  options: PostgresBackendTestOptions = {},
+): Promise<TestServer & { backend: PostgresBackend }> {
   const metrics = options.metrics ?? createMetrics({ processMetrics: false });
   const backend = createTestBackend(url, { ...options, metrics });
   await backend.open();

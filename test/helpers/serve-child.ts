@@ -87,9 +87,8 @@ function launch(t: TestContext, args: readonly string[], options: ServeOptions):
   const identity = options.unprivileged === true && RUNNING_AS_ROOT ? { uid: 65534, gid: 65534 } : {};
   const command = [process.execPath, ...(options.nodeArgs ?? []), MAIN, 'serve', ...DEFAULT_ARGS, ...args];
   // sh -c 'ulimit -n "$0" && exec "$@"' LIMIT node ...: exec keeps the pid, so kill reaches node
-  const [file, ...argv] = options.openFilesLimit === undefined
-    ? command
-    : ['/bin/sh', '-c', 'ulimit -n "$0" && exec "$@"', String(options.openFilesLimit), ...command];
+  const [file, ...argv] =
+    options.openFilesLimit === undefined ? command : ['/bin/sh', '-c', 'ulimit -n "$0" && exec "$@"', String(options.openFilesLimit), ...command];
   const child = spawn(file as string, argv, {
     env,
     cwd: os.tmpdir(),

@@ -25,7 +25,11 @@ export async function storeWith(dataDir: string, ...lines: string[]): Promise<vo
   await backend.open();
   const replies = await run(backend, ...lines);
   await backend.close();
-  assert.deepEqual(replies.filter((reply) => reply !== 'OK'), [], 'every line of the store is accepted');
+  assert.deepEqual(
+    replies.filter((reply) => reply !== 'OK'),
+    [],
+    'every line of the store is accepted',
+  );
 }
 
 /** Runs statements on the store file directly, as a careless tool or a bad disk would change it. */

@@ -35,7 +35,17 @@ export function parseSyslog(frame: string): SyslogRecord | undefined {
   try {
     const log: unknown = JSON.parse(message!);
     if (typeof log !== 'object' || log === null) return undefined;
-    return { priority: Number(priority), version: Number(version), timestamp: timestamp!, hostname: hostname!, appName: appName!, procId: procId!, msgId: msgId!, structuredData: structuredData!, log: log as Record<string, unknown> };
+    return {
+      priority: Number(priority),
+      version: Number(version),
+      timestamp: timestamp!,
+      hostname: hostname!,
+      appName: appName!,
+      procId: procId!,
+      msgId: msgId!,
+      structuredData: structuredData!,
+      log: log as Record<string, unknown>,
+    };
   } catch {
     return undefined;
   }
@@ -111,7 +121,11 @@ function lineFeedFrames(receiver: SyslogReceiver): (chunk: Buffer) => void {
   };
 }
 
-async function streamReceiver(t: TestContext, listen: (server: net.Server) => Promise<string>, framing: (receiver: SyslogReceiver) => (chunk: Buffer) => void): Promise<SyslogReceiver> {
+async function streamReceiver(
+  t: TestContext,
+  listen: (server: net.Server) => Promise<string>,
+  framing: (receiver: SyslogReceiver) => (chunk: Buffer) => void,
+): Promise<SyslogReceiver> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     receiver.connections++;
@@ -120,10 +134,11 @@ async function streamReceiver(t: TestContext, listen: (server: net.Server) => Pr
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
-  const close = (): Promise<void> => new Promise((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
   const receiver = new SyslogReceiver(await listen(server), close);
   t.after(() => (server.listening ? close() : undefined));
   return receiver;
@@ -131,18 +146,28 @@ async function streamReceiver(t: TestContext, listen: (server: net.Server) => Pr
 
 /** A TCP receiver on 127.0.0.1; port 0 picks a free one, or give the port of a receiver that was closed. */
 export function tcpReceiver(t: TestContext, port = 0): Promise<SyslogReceiver> {
-  return streamReceiver(t, (server) => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(`tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`));
-  }), octetCountedFrames);
+  return streamReceiver(
+    t,
+    (server) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve(`tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`));
+      }),
+    octetCountedFrames,
+  );
 }
 
 export function unixReceiver(t: TestContext): Promise<SyslogReceiver> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-syslog-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const socketPath = path.join(dir, 'log.sock');
-  return streamReceiver(t, (server) => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve(`unix://${socketPath}`));
-  }), lineFeedFrames);
+  return streamReceiver(
+    t,
+    (server) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socketPath, () => resolve(`unix://${socketPath}`));
+      }),
+    lineFeedFrames,
+  );
 }

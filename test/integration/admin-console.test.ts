@@ -29,11 +29,13 @@ interface RawAnswer {
 /** A GET whose body arrives as sent: no decompression, unlike fetch. */
 function rawGet(port: number, pathAndQuery: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: pathAndQuery, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: pathAndQuery, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -50,7 +52,15 @@ async function startWithConsole(t: TestContext): Promise<number> {
   const backend = new MemoryBackend();
   await backend.open();
   t.after(() => backend.close());
-  const admin = new AdminServer({ backend, metrics: createMetrics({ processMetrics: false }), logger: silentLogger(), isReady: () => true, openConnections: () => 0, connectionLimit: 100, consoleDir: dir });
+  const admin = new AdminServer({
+    backend,
+    metrics: createMetrics({ processMetrics: false }),
+    logger: silentLogger(),
+    isReady: () => true,
+    openConnections: () => 0,
+    connectionLimit: 100,
+    consoleDir: dir,
+  });
   t.after(() => admin.close());
   return (await admin.listen(0, '127.0.0.1')).port;
 }
@@ -147,7 +157,12 @@ test('the timeline gains a sample a second with commands by command and result a
   const { adminPort, protocolPort } = await startIndexerWith(t, {});
   const client = await RawClient.connect(t, protocolPort);
   await client.exchange('INDEX|a|', 'INDEX|b|a', 'QUERY|a|', 'REMOVE|a|');
-  interface Sample { atMs: number; commandsPerSecond: Record<string, number>; p99Ms: number | null; commitP99Ms: number | null }
+  interface Sample {
+    atMs: number;
+    commandsPerSecond: Record<string, number>;
+    p99Ms: number | null;
+    commitP99Ms: number | null;
+  }
   const deadline = Date.now() + 10_000;
   let busy: Sample | undefined;
   while (busy === undefined) {

@@ -7,7 +7,11 @@ import type { Command, Reply } from '../../src/protocol/types.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
 import { RawClient, freePort, waitFor } from '../helpers/server-harness.js';
 
-async function startWithAdmin(t: TestContext, makeBackend?: BackendFactory, extraFlags: Record<string, string> = {}): Promise<RunningIndexer & { get(path: string): Promise<Response> }> {
+async function startWithAdmin(
+  t: TestContext,
+  makeBackend?: BackendFactory,
+  extraFlags: Record<string, string> = {},
+): Promise<RunningIndexer & { get(path: string): Promise<Response> }> {
   const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'in-memory': true, ...extraFlags }, {});
   const indexer = await startIndexer(config, silentLogger(), makeBackend);
   let stopped = false;
@@ -135,7 +139,10 @@ test('any other method gets 405 with an Allow header and a JSON body', async (t)
   const indexer = await startWithAdmin(t);
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
     for (const path of ['/healthz', '/v1/packages/a', '/nowhere']) {
-      const response = await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}${path}`, { method, body: method === 'POST' || method === 'PUT' ? '{}' : undefined });
+      const response = await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}${path}`, {
+        method,
+        body: method === 'POST' || method === 'PUT' ? '{}' : undefined,
+      });
       assert.equal(response.status, 405, `${method} ${path}`);
       assert.equal(response.headers.get('allow'), 'GET, HEAD', `${method} ${path}`);
       assert.deepEqual(await response.json(), { error: 'method-not-allowed' }, `${method} ${path}`);
@@ -173,7 +180,13 @@ test('the read API describes a package with its dependencies and dependents', as
   const response = await indexer.get('/v1/packages/openssl');
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { name: 'openssl', dependencies: [], dependents: ['@scope/tool', 'curl'], dependentsTotal: 2, truncated: false });
-  assert.deepEqual(await (await indexer.get('/v1/packages/@scope/tool')).json(), { name: '@scope/tool', dependencies: ['curl', 'openssl'], dependents: [], dependentsTotal: 0, truncated: false });
+  assert.deepEqual(await (await indexer.get('/v1/packages/@scope/tool')).json(), {
+    name: '@scope/tool',
+    dependencies: ['curl', 'openssl'],
+    dependents: [],
+    dependentsTotal: 0,
+    truncated: false,
+  });
   assert.equal((await indexer.get('/v1/packages/absent')).status, 404);
   const bad = await indexer.get('/v1/packages/a%3Db');
   assert.equal(bad.status, 400);

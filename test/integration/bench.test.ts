@@ -14,7 +14,13 @@ test('the latency histogram reports percentiles within a few percent', () => {
   for (let us = 1; us <= 100_000; us++) recordLatency(histogram, us / 1000);
   const summary = summarizeLatency(histogram);
   assert.equal(summary.count, 100_000);
-  for (const [got, want] of [[summary.p50Us, 50_000], [summary.p99Us, 99_000], [summary.p999Us, 99_900], [summary.maxUs, 100_000], [summary.meanUs, 50_000.5]] as const) {
+  for (const [got, want] of [
+    [summary.p50Us, 50_000],
+    [summary.p99Us, 99_000],
+    [summary.p999Us, 99_900],
+    [summary.maxUs, 100_000],
+    [summary.meanUs, 50_000.5],
+  ] as const) {
     assert.ok(Math.abs(got - want) / want < 0.01, `${got} vs ${want}`);
   }
   assert.deepEqual(summarizeLatency(createLatencyHistogram()), { count: 0, meanUs: 0, p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 });

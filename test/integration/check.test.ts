@@ -31,7 +31,14 @@ test('check passes with 100 clients and 5% broken lines against a server limited
   const { port, backend, server } = await startTestServer(t, { connectionLimit: 100, waitingLimit: 0 });
   const dataset = generateDataset({ packages: 3000, seed: 11 });
   const progress: string[] = [];
-  const result = await runCheck({ dataset, targets: [{ host: '127.0.0.1', port }], concurrency: 100, brokenPercent: 5, seed: 11, progress: (line) => progress.push(line) });
+  const result = await runCheck({
+    dataset,
+    targets: [{ host: '127.0.0.1', port }],
+    concurrency: 100,
+    brokenPercent: 5,
+    seed: 11,
+    progress: (line) => progress.push(line),
+  });
   assert.equal(result.failure, undefined);
   assert.deepEqual(result.mismatches, []);
   assert.equal(result.passed, true);

@@ -21,7 +21,11 @@ describe('package-indexer help and version', () => {
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(optionsInHelp(result.stdout).sort(), Object.keys(command.options).sort());
       for (const [name, doc] of Object.entries(command.options)) {
-        const entry = result.stdout.slice(result.stdout.indexOf(`  --${name}`)).split(/\n {2}--/)[0]?.replace(/\s+/g, ' ') ?? '';
+        const entry =
+          result.stdout
+            .slice(result.stdout.indexOf(`  --${name}`))
+            .split(/\n {2}--/)[0]
+            ?.replace(/\s+/g, ' ') ?? '';
         assert.ok(entry.includes(doc.meaning), `--${name}: ${entry}`);
         if (doc.default !== undefined) assert.ok(entry.includes(`default: ${doc.default}`), `--${name}: ${entry}`);
       }

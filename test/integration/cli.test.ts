@@ -165,7 +165,11 @@ describe('package-indexer check and bench', () => {
     assert.equal(figures.rounds.length, 2);
     // each run announces itself on stderr as it starts indexing, with the pid of its fresh server
     const runs = [...result.stderr.matchAll(/^(baseline|serve) \(pid (\d+)\): indexing/gm)];
-    assert.deepEqual(runs.map(([, name]) => name), ['baseline', 'serve', 'baseline', 'serve'], result.stderr);
+    assert.deepEqual(
+      runs.map(([, name]) => name),
+      ['baseline', 'serve', 'baseline', 'serve'],
+      result.stderr,
+    );
     assert.equal(new Set(runs.map(([, , pid]) => pid)).size, 4, 'a fresh server for every run');
     const [first, second] = figures.rounds.map((round) => round.ratios.throughput);
     assert.ok(first !== undefined && second !== undefined && first > 0 && second > 0);

@@ -64,7 +64,13 @@ class Ledger {
 }
 
 /** One random command for a package not in flight; the ledger learns its outcome. */
-async function sendOne(client: ProtocolClient, random: Random, ledger: Ledger, own: readonly string[], counts: { acknowledged: number; errors: number }): Promise<void> {
+async function sendOne(
+  client: ProtocolClient,
+  random: Random,
+  ledger: Ledger,
+  own: readonly string[],
+  counts: { acknowledged: number; errors: number },
+): Promise<void> {
   const free = own.filter((name) => !ledger.inFlight.has(name));
   const name = random.pick(free);
   const roll = random.next();
@@ -158,7 +164,10 @@ async function assertServed(port: number, ledger: Ledger): Promise<void> {
 async function seedBase(t: TestContext, dataDir: string): Promise<void> {
   const server = await startServe(t, ['--data-dir', dataDir]);
   const client = await ProtocolClient.connect('127.0.0.1', server.port);
-  assert.deepEqual(await Promise.all(BASE.map((name) => client.request(`INDEX|${name}|\n`))), BASE.map(() => 'OK'));
+  assert.deepEqual(
+    await Promise.all(BASE.map((name) => client.request(`INDEX|${name}|\n`))),
+    BASE.map(() => 'OK'),
+  );
   client.close();
   server.kill('SIGKILL');
   await server.finished;
@@ -182,7 +191,9 @@ test(`every acknowledged change survives kill -9 under concurrent load (${ROUNDS
     assert.equal(errors, 0, 'no command was answered ERROR');
     assert.ok(acknowledged >= killAfter, `the server answered ${acknowledged} commands before it was killed, not the ${killAfter} wanted`);
     const { present, undecided } = await verifyStore(dataDir, ledger);
-    t.diagnostic(`round ${round}: killed after ${killAfter} answers; ${acknowledged} commands acknowledged, ${undecided} writes in flight at the kill, ${present} packages stored`);
+    t.diagnostic(
+      `round ${round}: killed after ${killAfter} answers; ${acknowledged} commands acknowledged, ${undecided} writes in flight at the kill, ${present} packages stored`,
+    );
     acknowledgedTotal += acknowledged;
   }
   t.diagnostic(`${ROUNDS} rounds: ${acknowledgedTotal} acknowledged commands checked, none lost`);

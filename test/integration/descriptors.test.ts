@@ -30,11 +30,12 @@ class SocketCrowd {
       socket.once('close', () => this.closed++);
       this.sockets.push(socket);
     }
-    const trickle = firstBytes === undefined
-      ? undefined
-      : setInterval(() => {
-        for (const socket of this.sockets) if (!socket.destroyed) socket.write('X-Slow: yes\r\n');
-      }, 100);
+    const trickle =
+      firstBytes === undefined
+        ? undefined
+        : setInterval(() => {
+            for (const socket of this.sockets) if (!socket.destroyed) socket.write('X-Slow: yes\r\n');
+          }, 100);
     t.after(() => {
       clearInterval(trickle);
       this.destroy();
@@ -123,12 +124,17 @@ test('running out of file descriptors is logged once, with its cause, and its en
 });
 
 test('limits that need more file descriptors than the process may open are said in one warning at startup', async (t) => {
-  const warnings = (child: ServeChild): Array<Record<string, unknown>> => child.logs.filter((line) => line.level === 40 && typeof line.descriptorsNeeded === 'number');
+  const warnings = (child: ServeChild): Array<Record<string, unknown>> =>
+    child.logs.filter((line) => line.level === 40 && typeof line.descriptorsNeeded === 'number');
   const tooMany = await startServe(t, ['--in-memory', '--admin-port', '0'], { openFilesLimit: OPEN_FILES_LIMIT });
   assert.equal(warnings(tooMany).length, 1);
   assert.equal(warnings(tooMany)[0]?.descriptorLimit, OPEN_FILES_LIMIT);
   assert.ok((warnings(tooMany)[0]?.descriptorsNeeded as number) > 10_000);
 
-  const fitting = await startServe(t, ['--in-memory', '--admin-port', '0', '--connection-limit', '50', '--waiting-limit', '10', '--admin-connection-limit', '10'], { openFilesLimit: OPEN_FILES_LIMIT });
+  const fitting = await startServe(
+    t,
+    ['--in-memory', '--admin-port', '0', '--connection-limit', '50', '--waiting-limit', '10', '--admin-connection-limit', '10'],
+    { openFilesLimit: OPEN_FILES_LIMIT },
+  );
   assert.equal(warnings(fitting).length, 0);
 });

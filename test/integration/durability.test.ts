@@ -22,7 +22,12 @@ import { RawClient, metricValue, waitFor } from '../helpers/server-harness.js';
 import { RUNNING_AS_ROOT, serveUntilExit, startServe, tempDir, type Finished } from '../helpers/serve-child.js';
 
 function backendAt(dataDir: string, options: { fsync?: 'always' | 'normal'; logger?: Logger; metrics?: Metrics } = {}): SqliteBackend {
-  return new SqliteBackend({ dataDir, fsync: options.fsync ?? 'normal', logger: options.logger ?? silentLogger(), metrics: options.metrics ?? createMetrics({ processMetrics: false }) });
+  return new SqliteBackend({
+    dataDir,
+    fsync: options.fsync ?? 'normal',
+    logger: options.logger ?? silentLogger(),
+    metrics: options.metrics ?? createMetrics({ processMetrics: false }),
+  });
 }
 
 async function openedAt(t: TestContext, dataDir: string, options: Parameters<typeof backendAt>[1] = {}): Promise<SqliteBackend> {
@@ -99,7 +104,7 @@ describe('restarting the embedded store', () => {
     });
   }
 
-  test('a package that reuses a removed package\'s place survives restarts under its own name', async (t) => {
+  test("a package that reuses a removed package's place survives restarts under its own name", async (t) => {
     const dataDir = tempDir(t);
     await storeWith(dataDir, 'INDEX|a|', 'INDEX|b|a', 'INDEX|c|');
     await storeWith(dataDir, 'REMOVE|b|', 'INDEX|x|c', 'INDEX|y|x,a');
@@ -134,7 +139,7 @@ describe('restarting the embedded store', () => {
 });
 
 describe('one server per data directory', () => {
-  test('a second server on the same directory exits 2 with one line naming the directory and the holder\'s pid', async (t) => {
+  test("a second server on the same directory exits 2 with one line naming the directory and the holder's pid", async (t) => {
     const dataDir = tempDir(t);
     const holder = await startServe(t, ['--data-dir', dataDir]);
     const result = await serveUntilExit(t, ['--data-dir', dataDir]);
@@ -172,7 +177,7 @@ const REFUSALS: readonly RefusalCase[] = [
     prepare: (dataDir) => fs.writeFileSync(path.join(dataDir, STORE_FILE_NAME), 'name,dependencies\n'.repeat(500)),
   },
   {
-    store: 'that is another program\'s SQLite database',
+    store: "that is another program's SQLite database",
     code: 'PI_ERR_STORE_OPEN_FOREIGN',
     prepare(dataDir) {
       const db = new Database(path.join(dataDir, STORE_FILE_NAME));
@@ -289,7 +294,10 @@ describe('running without a store', () => {
   test('--in-memory says so with a warning and creates no data directory', async (t) => {
     const dataDir = path.join(tempDir(t), 'never');
     const server = await startServe(t, ['--in-memory', '--data-dir', dataDir]);
-    assert.ok(server.logs.some((line) => line.level === 40), 'a warning line');
+    assert.ok(
+      server.logs.some((line) => line.level === 40),
+      'a warning line',
+    );
     const client = await RawClient.connect(t, server.port);
     assert.deepEqual(await client.exchange('INDEX|a|'), ['OK']);
     assert.equal(fs.existsSync(dataDir), false);

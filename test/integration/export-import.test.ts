@@ -59,7 +59,10 @@ test('export → import into an empty server → export is byte-identical, in bo
   assert.equal(homebrew.held, '0');
   assertDependenciesFirst(homebrew.text);
   const dir = tempDir(t, 'pi-export-');
-  for (const [format, store] of [['homebrew', { 'in-memory': true }], ['jsonl', { 'data-dir': join(dir, 'store') }]] as const) {
+  for (const [format, store] of [
+    ['homebrew', { 'in-memory': true }],
+    ['jsonl', { 'data-dir': join(dir, 'store') }],
+  ] as const) {
     const exported = format === 'homebrew' ? homebrew : await exportOf(source, format);
     const file = join(dir, `index.${format === 'jsonl' ? 'jsonl' : 'txt'}`);
     writeFileSync(file, exported.text);
@@ -97,7 +100,10 @@ test('a broken line is reported with its line number, the rest loads, and --dry-
   assert.equal(dry.code, 1);
   assert.match(dry.stderr, /broken\.txt:4: expected "name: dep1 dep2 \.\.\."/);
   assert.match(dry.stderr, /broken\.txt:5: "bad!" is not a valid package name/);
-  assert.match(dry.stdout, /^import --dry-run: 5 packages \(homebrew, 2 only named as dependencies\), 2 broken lines, 0 packages held by cycles; 5 would be sent\n$/);
+  assert.match(
+    dry.stdout,
+    /^import --dry-run: 5 packages \(homebrew, 2 only named as dependencies\), 2 broken lines, 0 packages held by cycles; 5 would be sent\n$/,
+  );
 
   const target = await startServer(t, { 'in-memory': true });
   const imported = await run(t, ['import', file, '--port', String(target.port)]);

@@ -23,7 +23,11 @@ describe('starting on a full disk', () => {
 
     const refused = await serveUntilExit(t, ['--data-dir', dataDir]);
     assertRefusedOnOneLine(refused, path.join(dataDir, PID_FILE_NAME));
-    assert.deepEqual(fs.readdirSync(dataDir).filter((name) => name.startsWith(PID_FILE_NAME)), [], 'no pid file, whole or partial, is left');
+    assert.deepEqual(
+      fs.readdirSync(dataDir).filter((name) => name.startsWith(PID_FILE_NAME)),
+      [],
+      'no pid file, whole or partial, is left',
+    );
 
     fs.rmSync(filler);
     const server = await startServe(t, ['--data-dir', dataDir]);

@@ -28,7 +28,9 @@ function operationFor(path: string): Operation {
   return (OPENAPI.paths as unknown as Record<string, { get: Operation }>)[template]?.get as Operation;
 }
 
-async function startApi(t: TestContext): Promise<{ port: number; client: RawClient; get(pathAndQuery: string, headers?: Record<string, string>): Promise<Answer>; adminUrl: string }> {
+async function startApi(
+  t: TestContext,
+): Promise<{ port: number; client: RawClient; get(pathAndQuery: string, headers?: Record<string, string>): Promise<Answer>; adminUrl: string }> {
   const config = resolveConfig({ port: '0', host: '127.0.0.1', 'admin-port': '0', 'in-memory': true }, {});
   const indexer = await startIndexer(config, silentLogger());
   t.after(() => indexer.stop());
@@ -47,7 +49,16 @@ async function startApi(t: TestContext): Promise<{ port: number; client: RawClie
 }
 
 /** app → web → http → {tls, zlib}; app → log; tls → crypto; cli → http. */
-const GRAPH = ['INDEX|zlib|', 'INDEX|crypto|', 'INDEX|tls|crypto', 'INDEX|http|tls,zlib', 'INDEX|web|http', 'INDEX|log|', 'INDEX|app|web,log', 'INDEX|cli|http'];
+const GRAPH = [
+  'INDEX|zlib|',
+  'INDEX|crypto|',
+  'INDEX|tls|crypto',
+  'INDEX|http|tls,zlib',
+  'INDEX|web|http',
+  'INDEX|log|',
+  'INDEX|app|web,log',
+  'INDEX|cli|http',
+];
 
 test('closures list every package either way with its shortest distance, cut by depth and limit', async (t) => {
   const api = await startApi(t);
@@ -92,7 +103,12 @@ test('closures list every package either way with its shortest distance, cut by 
 test('install order puts each package after its dependencies, and a cycle is refused with 409 naming it', async (t) => {
   const api = await startApi(t);
   await api.client.exchange(...GRAPH);
-  assert.deepEqual((await api.get('/v1/packages/web/install-order')).body, { name: 'web', total: 5, truncated: false, order: ['crypto', 'tls', 'zlib', 'http', 'web'] });
+  assert.deepEqual((await api.get('/v1/packages/web/install-order')).body, {
+    name: 'web',
+    total: 5,
+    truncated: false,
+    order: ['crypto', 'tls', 'zlib', 'http', 'web'],
+  });
   // [P-INDEX-2] re-indexing may close a cycle: crypto now needs web
   assert.deepEqual(await api.client.exchange('INDEX|crypto|web'), ['OK']);
   const refused = await api.get('/v1/packages/app/install-order');
@@ -167,10 +183,14 @@ async function openEvents(url: string, headers: Record<string, string> = {}): Pr
         assert.ok(!done, 'the stream ended early');
         text += decoder.decode(value, { stream: true });
         for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
-          const lines = text.slice(0, end).split('\n').filter((line) => !line.startsWith(':'));
+          const lines = text
+            .slice(0, end)
+            .split('\n')
+            .filter((line) => !line.startsWith(':'));
           text = text.slice(end + 2);
           const fields = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
-          if (fields['event'] !== undefined) events.push({ id: fields['id'], event: fields['event'], data: JSON.parse(fields['data'] ?? '{}') as Record<string, unknown> });
+          if (fields['event'] !== undefined)
+            events.push({ id: fields['id'], event: fields['event'], data: JSON.parse(fields['data'] ?? '{}') as Record<string, unknown> });
         }
       }
       controller.abort();
@@ -182,16 +202,32 @@ async function openEvents(url: string, headers: Record<string, string> = {}): Pr
 test('the change feed streams each committed change once, resumes after Last-Event-ID, and says when it cannot', async (t) => {
   const api = await startApi(t);
   const live = await openEvents(`${api.adminUrl}/v1/changes`);
-  assert.deepEqual(await api.client.exchange('INDEX|a|', 'INDEX|a|', 'QUERY|a|', 'REMOVE|ghost|', 'INDEX|b|a', 'REMOVE|b|'), ['OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
-  const events = await live.read(3);
-  assert.deepEqual(events.map(({ event, data }) => [event, data.command, data.name, data.dependencies]), [
-    ['change', 'INDEX', 'a', []],
-    ['change', 'INDEX', 'b', ['a']],
-    ['change', 'REMOVE', 'b', []],
+  assert.deepEqual(await api.client.exchange('INDEX|a|', 'INDEX|a|', 'QUERY|a|', 'REMOVE|ghost|', 'INDEX|b|a', 'REMOVE|b|'), [
+    'OK',
+    'OK',
+    'OK',
+    'OK',
+    'OK',
+    'OK',
   ]);
+  const events = await live.read(3);
+  assert.deepEqual(
+    events.map(({ event, data }) => [event, data.command, data.name, data.dependencies]),
+    [
+      ['change', 'INDEX', 'a', []],
+      ['change', 'INDEX', 'b', ['a']],
+      ['change', 'REMOVE', 'b', []],
+    ],
+  );
   const [first] = events;
   const resumed = await (await openEvents(`${api.adminUrl}/v1/changes`, { 'last-event-id': first?.id ?? '' })).read(2);
-  assert.deepEqual(resumed.map(({ data }) => [data.command, data.name]), [['INDEX', 'b'], ['REMOVE', 'b']]);
+  assert.deepEqual(
+    resumed.map(({ data }) => [data.command, data.name]),
+    [
+      ['INDEX', 'b'],
+      ['REMOVE', 'b'],
+    ],
+  );
   const reset = await (await openEvents(`${api.adminUrl}/v1/changes`, { 'last-event-id': 'another-epoch.1' })).read(1);
   assert.equal(reset[0]?.event, 'reset');
   const bad = await fetch(`${api.adminUrl}/v1/changes?after=nonsense`);

@@ -20,5 +20,7 @@ test('check at concurrency 100 passes against three servers sharing one database
   assert.deepEqual(result.mismatches, []);
   assert.equal(result.passed, true);
   assert.deepEqual(await servers[0]?.backend.counts(), { packages: 0, dependencies: 0 });
-  t.diagnostic(`${result.requests} requests in ${Math.round(result.durationMs)} ms; ${result.phases.map((phase) => `${phase.name}: ${phase.requests}`).join('; ')}`);
+  t.diagnostic(
+    `${result.requests} requests in ${Math.round(result.durationMs)} ms; ${result.phases.map((phase) => `${phase.name}: ${phase.requests}`).join('; ')}`,
+  );
 });

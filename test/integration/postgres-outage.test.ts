@@ -90,16 +90,31 @@ class ModelClient {
       case 0:
         return { line: `INDEX|${this.#base}|`, expected: 'OK', onOk: () => this.#state.set(this.#base, true), touched: [this.#base] };
       case 1:
-        return { line: `INDEX|${item}|${this.#base}`, expected: base === undefined ? undefined : base ? 'OK' : 'FAIL', onOk: () => this.#state.set(item, true), touched: [item] };
+        return {
+          line: `INDEX|${item}|${this.#base}`,
+          expected: base === undefined ? undefined : base ? 'OK' : 'FAIL',
+          onOk: () => this.#state.set(item, true),
+          touched: [item],
+        };
       case 2:
         return { line: `REMOVE|${item}|`, expected: 'OK', onOk: () => this.#state.set(item, false), touched: [item] };
       case 3: {
         const dependents = items.some((state) => state === undefined) ? undefined : items.some(Boolean);
-        return { line: `REMOVE|${this.#base}|`, expected: dependents === undefined ? undefined : dependents ? 'FAIL' : 'OK', onOk: () => this.#state.set(this.#base, false), touched: [this.#base] };
+        return {
+          line: `REMOVE|${this.#base}|`,
+          expected: dependents === undefined ? undefined : dependents ? 'FAIL' : 'OK',
+          onOk: () => this.#state.set(this.#base, false),
+          touched: [this.#base],
+        };
       }
       default: {
         const state = this.#state.get(item);
-        return { line: `QUERY|${item}|`, expected: state === undefined ? undefined : state ? 'OK' : 'FAIL', onOk: () => this.#state.set(item, true), touched: [item] };
+        return {
+          line: `QUERY|${item}|`,
+          expected: state === undefined ? undefined : state ? 'OK' : 'FAIL',
+          onOk: () => this.#state.set(item, true),
+          touched: [item],
+        };
       }
     }
   }
@@ -114,7 +129,9 @@ test('a database stopped and restarted under load gets no wrong replies, and the
   const url = await db.createDatabase();
   const logs: LogLine[][] = [[], []];
   const servers = [await startServer(t, url, logs[0] ?? []), await startServer(t, url, logs[1] ?? [])];
-  const clients = await Promise.all(Array.from({ length: 16 }, async (_, id) => new ModelClient(await RawClient.connect(t, servers[id % 2]?.address.port ?? 0), id)));
+  const clients = await Promise.all(
+    Array.from({ length: 16 }, async (_, id) => new ModelClient(await RawClient.connect(t, servers[id % 2]?.address.port ?? 0), id)),
+  );
   let stopped = false;
   const load = Promise.all(clients.map((client) => client.runUntil(() => stopped)));
   const total = (kind: 'OK' | 'FAIL' | 'ERROR'): number => clients.reduce((sum, client) => sum + client.replies[kind], 0);
@@ -140,7 +157,10 @@ test('a database stopped and restarted under load gets no wrong replies, and the
     stopped = true;
     await load;
   }
-  assert.deepEqual(clients.flatMap((client) => client.wrong), []);
+  assert.deepEqual(
+    clients.flatMap((client) => client.wrong),
+    [],
+  );
   for (const lines of logs) {
     assert.equal(lines.filter((line) => line.level >= ERROR_LEVEL).length, 1, JSON.stringify(lines));
     assert.equal(lines.filter((line) => line.level === INFO_LEVEL && line.outageMs !== undefined).length, 1);

@@ -21,7 +21,19 @@ test('the protocol samples get the documented replies from the PostgreSQL backen
   const { port } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
   assert.deepEqual(
-    await client.exchange('INDEX|cloog|gmp,isl,pkg-config', 'INDEX|gmp|', 'INDEX|isl|gmp', 'INDEX|pkg-config|', 'INDEX|cloog|gmp,isl,pkg-config', 'QUERY|cloog|', 'REMOVE|gmp|', 'REMOVE|cloog|', 'REMOVE|cloog|', 'QUERY|cloog|', 'BLINDEX|x|'),
+    await client.exchange(
+      'INDEX|cloog|gmp,isl,pkg-config',
+      'INDEX|gmp|',
+      'INDEX|isl|gmp',
+      'INDEX|pkg-config|',
+      'INDEX|cloog|gmp,isl,pkg-config',
+      'QUERY|cloog|',
+      'REMOVE|gmp|',
+      'REMOVE|cloog|',
+      'REMOVE|cloog|',
+      'QUERY|cloog|',
+      'BLINDEX|x|',
+    ),
     ['FAIL', 'OK', 'OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'ERROR'],
   );
 });
@@ -29,7 +41,22 @@ test('the protocol samples get the documented replies from the PostgreSQL backen
 test('re-indexing replaces the dependency list, freeing dependencies that were dropped', async (t) => {
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
-  assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|b|', 'INDEX|c|', 'INDEX|app|a,b', 'REMOVE|a|', 'INDEX|app|b,c', 'REMOVE|a|', 'REMOVE|b|', 'INDEX|app|', 'REMOVE|b|', 'REMOVE|c|'), ['OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'OK']);
+  assert.deepEqual(
+    await client.exchange(
+      'INDEX|a|',
+      'INDEX|b|',
+      'INDEX|c|',
+      'INDEX|app|a,b',
+      'REMOVE|a|',
+      'INDEX|app|b,c',
+      'REMOVE|a|',
+      'REMOVE|b|',
+      'INDEX|app|',
+      'REMOVE|b|',
+      'REMOVE|c|',
+    ),
+    ['OK', 'OK', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'FAIL', 'OK', 'OK', 'OK'],
+  );
   assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: [], dependents: [], dependentsTotal: 0 });
   assert.deepEqual(await backend.counts(), { packages: 1, dependencies: 0 });
 });
@@ -37,7 +64,13 @@ test('re-indexing replaces the dependency list, freeing dependencies that were d
 test('a failed INDEX changes nothing, not even the dependencies that exist', async (t) => {
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
-  assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|app|a', 'INDEX|app|a,missing', 'INDEX|new|a,missing', 'QUERY|new|'), ['OK', 'OK', 'FAIL', 'FAIL', 'FAIL']);
+  assert.deepEqual(await client.exchange('INDEX|a|', 'INDEX|app|a', 'INDEX|app|a,missing', 'INDEX|new|a,missing', 'QUERY|new|'), [
+    'OK',
+    'OK',
+    'FAIL',
+    'FAIL',
+    'FAIL',
+  ]);
   assert.deepEqual(await backend.reader.describe('app', 1_000), { name: 'app', dependencies: ['a'], dependents: [], dependentsTotal: 0 });
   assert.deepEqual(await backend.reader.describe('a', 1_000), { name: 'a', dependencies: [], dependents: ['app'], dependentsTotal: 1 });
 });
@@ -46,7 +79,10 @@ test('the read API lists names in code-point order, by prefix and after a cursor
   const { port, backend } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
   const names = ['b', 'B', 'a_b', 'a-b', 'a.b', 'ab', 'a~', 'a', 'Z', '~'];
-  assert.deepEqual(await client.exchange(...names.map((name) => `INDEX|${name}|`)), names.map(() => 'OK'));
+  assert.deepEqual(
+    await client.exchange(...names.map((name) => `INDEX|${name}|`)),
+    names.map(() => 'OK'),
+  );
   assert.deepEqual(await backend.reader.list({ prefix: '', after: '', limit: 100 }), [...names].sort());
   assert.deepEqual(await backend.reader.list({ prefix: 'a', after: '', limit: 100 }), ['a', 'a-b', 'a.b', 'a_b', 'ab', 'a~']);
   assert.deepEqual(await backend.reader.list({ prefix: 'a', after: 'a.b', limit: 2 }), ['a_b', 'ab']);
@@ -59,7 +95,11 @@ test('the database itself refuses rows that break the invariants, whoever writes
   const backend = newBackend(url);
   await backend.open();
   await backend.close();
-  const refused = async (sql: string): Promise<string | undefined> => db.query(url, sql).then(() => undefined, (error: { code?: string }) => error.code);
+  const refused = async (sql: string): Promise<string | undefined> =>
+    db.query(url, sql).then(
+      () => undefined,
+      (error: { code?: string }) => error.code,
+    );
   assert.equal(await refused("INSERT INTO packages (name) VALUES ('bad name')"), '23514');
   assert.equal(await refused("INSERT INTO packages (name) VALUES ('')"), '23514');
   await db.query(url, "INSERT INTO packages (name) VALUES ('a')");
@@ -141,6 +181,7 @@ test('database errors map to FAIL, a retry, or ERROR, and never a connection fai
   assert.equal(classifyError(fromServer('40001')), 'retry');
   assert.equal(classifyError(fromServer('40P01')), 'retry');
   for (const code of ['57P01', '57P03', '08006', '53300', '25006']) assert.equal(classifyError(fromServer(code)), 'unavailable', code);
-  for (const code of ['ECONNREFUSED', 'CONNECTION_CLOSED', 'PI_QUERY_TIMEOUT']) assert.equal(classifyError(Object.assign(new Error('x'), { code })), 'unavailable', code);
+  for (const code of ['ECONNREFUSED', 'CONNECTION_CLOSED', 'PI_QUERY_TIMEOUT'])
+    assert.equal(classifyError(Object.assign(new Error('x'), { code })), 'unavailable', code);
   assert.equal(classifyError(fromServer('42P01')), 'fault');
 });

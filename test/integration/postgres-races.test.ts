@@ -64,7 +64,9 @@ async function startCluster(t: TestContext): Promise<Cluster> {
 
 /** Statements of the cluster's database waiting for a lock; each query outside a transaction sees the activity afresh. */
 async function lockWaiters(cluster: Cluster): Promise<number> {
-  const { rows } = await cluster.watcher.query<{ waiting: string }>("SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+  const { rows } = await cluster.watcher.query<{ waiting: string }>(
+    "SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
   return Number(rows[0]?.waiting ?? 0);
 }
 
@@ -101,14 +103,20 @@ async function race(cluster: Cluster, lines: (i: number) => readonly [string, st
       for (const send of sends) send();
     }
   });
-  return Promise.all(Array.from({ length: PAIRS }, async (_, i) => {
-    const read = async (client: RawClient | undefined): Promise<string> => (await client?.readLines(1, 20_000))?.[0] ?? 'none';
-    return Promise.all([read(cluster.left[i]), read(cluster.right[i])]);
-  }));
+  return Promise.all(
+    Array.from({ length: PAIRS }, async (_, i) => {
+      const read = async (client: RawClient | undefined): Promise<string> => (await client?.readLines(1, 20_000))?.[0] ?? 'none';
+      return Promise.all([read(cluster.left[i]), read(cluster.right[i])]);
+    }),
+  );
 }
 
 async function dependenciesOf(url: string, names: readonly string[]): Promise<Map<string, string[]>> {
-  const rows = await db.query<{ package: string; deps: string[] }>(url, 'SELECT package, array_agg(dependency ORDER BY dependency) AS deps FROM dependencies WHERE package = ANY ($1) GROUP BY package', [names]);
+  const rows = await db.query<{ package: string; deps: string[] }>(
+    url,
+    'SELECT package, array_agg(dependency ORDER BY dependency) AS deps FROM dependencies WHERE package = ANY ($1) GROUP BY package',
+    [names],
+  );
   return new Map(rows.map((row) => [row.package, row.deps]));
 }
 
@@ -174,8 +182,14 @@ test('two re-indexes of one package racing on two servers leave exactly one of t
     // odd rounds race on packages that already have a list; even rounds on new ones
     if (round % 2 === 1) await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => `INDEX|${p(i)}|x6`));
     const replies = await race(cluster, (i) => [`INDEX|${p(i)}|${first.join(',')}`, `INDEX|${p(i)}|${second.join(',')}`]);
-    assert.deepEqual(replies, Array.from({ length: PAIRS }, () => ['OK', 'OK']));
-    const deps = await dependenciesOf(cluster.url, Array.from({ length: PAIRS }, (_, i) => p(i)));
+    assert.deepEqual(
+      replies,
+      Array.from({ length: PAIRS }, () => ['OK', 'OK']),
+    );
+    const deps = await dependenciesOf(
+      cluster.url,
+      Array.from({ length: PAIRS }, (_, i) => p(i)),
+    );
     for (let i = 0; i < PAIRS; i++) {
       const list = deps.get(p(i));
       assert.ok(String(list) === String(first) || String(list) === String(second), `${p(i)} depends on ${String(list)}`);
@@ -197,7 +211,10 @@ test('REMOVE of a package racing its re-index leaves it either gone or with the 
     const old = round % 2 === 0 ? 'x3' : 'x1';
     await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => `INDEX|${p(i)}|${old}`));
     const replies = await race(cluster, (i) => [`INDEX|${p(i)}|x1,x2`, `REMOVE|${p(i)}|`]);
-    assert.deepEqual(replies, Array.from({ length: PAIRS }, () => ['OK', 'OK']));
+    assert.deepEqual(
+      replies,
+      Array.from({ length: PAIRS }, () => ['OK', 'OK']),
+    );
     const names = Array.from({ length: PAIRS }, (_, i) => p(i));
     const indexed = await indexedAmong(cluster.url, names);
     const deps = await dependenciesOf(cluster.url, names);
@@ -219,8 +236,14 @@ test('packages made to depend on each other at once on two servers both succeed,
     const a = (i: number): string => `a${round}.${i}`;
     const b = (i: number): string => `b${round}.${i}`;
     await cluster.admin.exchange(...Array.from({ length: PAIRS }, (_, i) => [`INDEX|${a(i)}|`, `INDEX|${b(i)}|`]).flat());
-    assert.deepEqual(await race(cluster, (i) => [`INDEX|${a(i)}|${b(i)}`, `INDEX|${b(i)}|${a(i)}`]), Array.from({ length: PAIRS }, () => ['OK', 'OK']));
-    assert.deepEqual(await race(cluster, (i) => [`REMOVE|${a(i)}|`, `REMOVE|${b(i)}|`]), Array.from({ length: PAIRS }, () => ['FAIL', 'FAIL']));
+    assert.deepEqual(
+      await race(cluster, (i) => [`INDEX|${a(i)}|${b(i)}`, `INDEX|${b(i)}|${a(i)}`]),
+      Array.from({ length: PAIRS }, () => ['OK', 'OK']),
+    );
+    assert.deepEqual(
+      await race(cluster, (i) => [`REMOVE|${a(i)}|`, `REMOVE|${b(i)}|`]),
+      Array.from({ length: PAIRS }, () => ['FAIL', 'FAIL']),
+    );
   }
   // these statements lock compatibly, so none needs a retry: the gate in race() is what shows they met
   t.diagnostic(`${await retries(cluster)} retries`);
@@ -243,11 +266,13 @@ test('random commands on a few packages from many clients of two servers never g
     return `INDEX|${name}|${deps.join(',')}`;
   };
   const scripts = [...cluster.left, ...cluster.right].map((client) => ({ client, lines: Array.from({ length: 40 }, line) }));
-  const replies = await Promise.all(scripts.map(async ({ client, lines }) => {
-    const got: string[] = [];
-    for (const request of lines) got.push(...(await client.exchange(request)));
-    return got;
-  }));
+  const replies = await Promise.all(
+    scripts.map(async ({ client, lines }) => {
+      const got: string[] = [];
+      for (const request of lines) got.push(...(await client.exchange(request)));
+      return got;
+    }),
+  );
   assert.equal(replies.flat().filter((reply) => reply === 'ERROR').length, 0);
   await assertNoDanglingDependency(cluster.url);
   // not gated: 80 clients on 8 packages conflict hundreds of times; none at all means they never met

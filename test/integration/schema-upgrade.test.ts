@@ -44,7 +44,10 @@ test('a store of schema version 1 is upgraded, logged, and keeps its packages', 
   await backend.open();
   assert.deepEqual(await run(backend, 'QUERY|a|', 'QUERY|b|', 'REMOVE|a|', 'INDEX|c|b'), ['OK', 'OK', 'FAIL', 'OK']);
   await backend.close();
-  assert.deepEqual(lines.filter((line) => line.msg === 'store schema upgraded').map((line) => [line.from, line.to]), [[1, 2]]);
+  assert.deepEqual(
+    lines.filter((line) => line.msg === 'store schema upgraded').map((line) => [line.from, line.to]),
+    [[1, 2]],
+  );
 
   const db = new Database(path.join(dataDir, STORE_FILE_NAME), { readonly: true });
   t.after(() => db.close());

@@ -42,7 +42,10 @@ describe('the server answering lines', () => {
     const { port } = await startTestServer(t);
     const client = await RawClient.connect(t, port);
     const bad = ['BLINDEX|x|', 'index|a|', 'INDEX|a', 'INDEX|a|b|c', '', 'INDEX|a b|', 'QUERY|a|b', 'INDEX|a|a', 'QUERY|☃|', 'INDEX|a|b,,c'];
-    assert.deepEqual(await client.exchange(...bad), bad.map(() => 'ERROR'));
+    assert.deepEqual(
+      await client.exchange(...bad),
+      bad.map(() => 'ERROR'),
+    );
     assert.deepEqual(await client.exchange('INDEX|a|', 'QUERY|a|'), ['OK', 'OK']);
     assert.equal(client.isClosed, false);
   });

@@ -81,7 +81,11 @@ async function assertSameIndex(backend: SqliteBackend, model: NaiveModel, when: 
   for (const [name, deps] of model.packages) {
     edges += deps.length;
     const dependents = model.dependentsOf(name);
-    assert.deepEqual(await backend.reader.describe(name, 1_000), { name, dependencies: sorted(deps), dependents, dependentsTotal: dependents.length }, `${name} ${when}`);
+    assert.deepEqual(
+      await backend.reader.describe(name, 1_000),
+      { name, dependencies: sorted(deps), dependents, dependentsTotal: dependents.length },
+      `${name} ${when}`,
+    );
   }
   assert.deepEqual(await backend.counts(), { packages: model.packages.size, dependencies: edges }, `counts ${when}`);
 }
@@ -108,9 +112,7 @@ test('turns whose commit fails are undone in index and file alike, and the other
         for (const [k, { steps, doomedAt }] of turns.entries()) {
           const sent = steps.map(withoutSelf);
           if (doomedAt !== null) sent.splice(doomedAt, 0, DOOMED);
-          const expected = doomedAt === null
-            ? sent.map((step) => (model.apply(step) === 'ok' ? 'OK' : 'FAIL'))
-            : failedTurnReplies(model, sent);
+          const expected = doomedAt === null ? sent.map((step) => (model.apply(step) === 'ok' ? 'OK' : 'FAIL')) : failedTurnReplies(model, sent);
           const lines = sent.map(lineOf);
           assert.deepEqual(await runTurn(backend, lines), expected, `turn ${k}: ${lines.join(' ')}`);
           await assertSameIndex(backend, model, `after turn ${k}`);
@@ -121,7 +123,10 @@ test('turns whose commit fails are undone in index and file alike, and the other
         await assertSameIndex(backend, model, 'read back from the file');
         // rows are written by id: a row the undo moved to another id would be left behind here
         const clearing = clearAll(model);
-        assert.deepEqual(await runTurn(backend, clearing.map(lineOf)), clearing.map((step) => (model.apply(step) === 'ok' ? 'OK' : 'FAIL')));
+        assert.deepEqual(
+          await runTurn(backend, clearing.map(lineOf)),
+          clearing.map((step) => (model.apply(step) === 'ok' ? 'OK' : 'FAIL')),
+        );
         assert.equal(model.packages.size, 0);
         await backend.close();
         backend = backendAt(dataDir);

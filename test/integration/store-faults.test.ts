@@ -202,7 +202,10 @@ describe('commits that fail', () => {
 
     fs.rmSync(filler);
     await waitForReadiness(indexer, 200, '/readyz to turn 200 once there is space');
-    assert.ok(lines.some((line) => line.level === INFO_LEVEL && typeof line.failedCommits === 'number'), 'one line says commits succeed again');
+    assert.ok(
+      lines.some((line) => line.level === INFO_LEVEL && typeof line.failedCommits === 'number'),
+      'one line says commits succeed again',
+    );
     assert.deepEqual(await client.exchange('INDEX|b|a', 'QUERY|b|'), ['OK', 'OK']);
     await indexer.stop();
 
@@ -210,4 +213,3 @@ describe('commits that fail', () => {
     assert.deepEqual(await restarted.backend.reader.list({ prefix: '', after: '', limit: 10 }), ['a', 'b']);
   });
 });
-

@@ -123,11 +123,22 @@ describe('loading checks every row', () => {
     const longest = `${'x'.repeat(254)}y`;
     const everyCharacter = 'Az09._+@/:~-';
     const many = Array.from({ length: 300 }, (_, i) => `dep${i}`);
-    await storeWith(dataDir, `INDEX|${longest}|`, `INDEX|${everyCharacter}|${longest}`, ...many.map((name) => `INDEX|${name}|`), `INDEX|hub|${many.join(',')},${everyCharacter}`);
+    await storeWith(
+      dataDir,
+      `INDEX|${longest}|`,
+      `INDEX|${everyCharacter}|${longest}`,
+      ...many.map((name) => `INDEX|${name}|`),
+      `INDEX|hub|${many.join(',')},${everyCharacter}`,
+    );
     const backend = backendAt(dataDir);
     await backend.open();
     t.after(() => backend.close());
-    assert.deepEqual(await run(backend, `QUERY|${longest}|`, `QUERY|${everyCharacter}|`, 'QUERY|hub|', `REMOVE|${everyCharacter}|`), ['OK', 'OK', 'OK', 'FAIL']);
+    assert.deepEqual(await run(backend, `QUERY|${longest}|`, `QUERY|${everyCharacter}|`, 'QUERY|hub|', `REMOVE|${everyCharacter}|`), [
+      'OK',
+      'OK',
+      'OK',
+      'FAIL',
+    ]);
     assert.equal((await backend.reader.describe('hub', 1))?.dependencies.length, 301);
   });
 });

@@ -86,7 +86,10 @@ const PYTHON_DATAGRAM_SOCKET = [
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 
-test('serve refuses a datagram unix socket at startup with exit status 2, saying why', { skip: hasPython ? false : 'python3 is needed to bind a datagram unix socket', timeout: 30_000 }, async (t) => {
+test('serve refuses a datagram unix socket at startup with exit status 2, saying why', {
+  skip: hasPython ? false : 'python3 is needed to bind a datagram unix socket',
+  timeout: 30_000,
+}, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-syslog-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const socketPath = path.join(dir, 'dev-log');

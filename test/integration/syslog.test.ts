@@ -61,7 +61,10 @@ describe('createLogger with a syslog destination', () => {
 
       await waitFor(() => receiver.records.length >= LEVELS.length, 10_000, 'a record of every level');
       assert.deepEqual(receiver.malformed, []);
-      assert.deepEqual(receiver.records.map((record) => record.log.msg), LEVELS.map((level) => `a ${level} record`));
+      assert.deepEqual(
+        receiver.records.map((record) => record.log.msg),
+        LEVELS.map((level) => `a ${level} record`),
+      );
       for (const [index, level] of LEVELS.entries()) {
         const record = receiver.records[index]!;
         assert.equal(record.priority, FACILITY * 8 + SEVERITY[level], level);
@@ -84,7 +87,10 @@ describe('createLogger with a syslog destination', () => {
 
     await waitFor(() => receiver.records.length >= count, 10_000, `${count} records`);
     assert.deepEqual(receiver.malformed, []);
-    assert.deepEqual(receiver.records.map((record) => record.log.index), Array.from({ length: count }, (_, index) => index));
+    assert.deepEqual(
+      receiver.records.map((record) => record.log.index),
+      Array.from({ length: count }, (_, index) => index),
+    );
     assert.equal(receiver.records[count - 1]!.log.text, 'line\nfeed and ünïcödé');
   });
 });

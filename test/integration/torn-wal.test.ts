@@ -32,7 +32,11 @@ async function survivingPrefix(t: TestContext, server: ServeChild): Promise<numb
   const client = await RawClient.connect(t, server.port);
   const replies = await client.exchange(...Array.from({ length: PACKAGES }, (_, i) => `QUERY|p${i + 1}|`));
   const kept = replies.indexOf('FAIL') < 0 ? PACKAGES : replies.indexOf('FAIL');
-  assert.deepEqual(replies.slice(kept), replies.slice(kept).map(() => 'FAIL'), 'what survived is a prefix of the commits');
+  assert.deepEqual(
+    replies.slice(kept),
+    replies.slice(kept).map(() => 'FAIL'),
+    'what survived is a prefix of the commits',
+  );
   return kept;
 }
 
@@ -87,7 +91,10 @@ describe('a write-ahead log cut short', () => {
 
     const server = await startServe(t, ['--data-dir', dataDir]);
     assert.equal(await survivingPrefix(t, server), 0);
-    assert.deepEqual(lostCommitWarnings(server).map((line) => line.lostCommits), [PACKAGES]);
+    assert.deepEqual(
+      lostCommitWarnings(server).map((line) => line.lostCommits),
+      [PACKAGES],
+    );
   });
 
   test('the warning is repeated at every start until a commit moves the store on', async (t) => {

@@ -10,7 +10,8 @@ import { quantileMs } from '../../src/admin/metrics-timeline.js';
 
 test('only loopback addresses count as loopback', () => {
   for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopback(host), true, host);
-  for (const host of ['0.0.0.0', '::', '', '10.0.0.1', '192.168.1.1', 'example.org', '::ffff:10.0.0.1', '128.0.0.1']) assert.equal(isLoopback(host), false, host);
+  for (const host of ['0.0.0.0', '::', '', '10.0.0.1', '192.168.1.1', 'example.org', '::ffff:10.0.0.1', '128.0.0.1'])
+    assert.equal(isLoopback(host), false, host);
 });
 
 test('brotli is preferred, then gzip, and q=0 refuses an encoding', () => {
@@ -40,14 +41,26 @@ test('the token is admitted as a Bearer token or a Basic password with any user,
 
 test('the quantile interpolates inside the bucket that holds it, as histogram_quantile does', () => {
   const reading = (counts: Array<[number, number]>): Map<number, number> => new Map(counts);
-  const before = reading([[0.001, 10], [0.01, 10], [Number.POSITIVE_INFINITY, 10]]);
+  const before = reading([
+    [0.001, 10],
+    [0.01, 10],
+    [Number.POSITIVE_INFINITY, 10],
+  ]);
   // 100 new observations: 50 up to 1 ms, 50 between 1 and 10 ms
-  const after = reading([[0.001, 60], [0.01, 110], [Number.POSITIVE_INFINITY, 110]]);
+  const after = reading([
+    [0.001, 60],
+    [0.01, 110],
+    [Number.POSITIVE_INFINITY, 110],
+  ]);
   assert.equal(quantileMs(0.5, before, after), 1);
   assert.equal(quantileMs(0.99, before, after), 9.82);
   assert.equal(quantileMs(0.25, before, after), 0.5);
   assert.equal(quantileMs(0.99, after, after), null);
   // beyond the last finite bound, the best known is that bound
-  const slow = reading([[0.001, 10], [0.01, 10], [Number.POSITIVE_INFINITY, 20]]);
+  const slow = reading([
+    [0.001, 10],
+    [0.01, 10],
+    [Number.POSITIVE_INFINITY, 20],
+  ]);
   assert.equal(quantileMs(0.99, before, slow), 10);
 });

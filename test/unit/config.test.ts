@@ -35,7 +35,23 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['shutdown-timeout-ms', ['-1', 'later']],
   ['log-level', ['loud', 'INFO', '']],
   ['log-format', ['xml', 'JSON']],
-  ['log-destination', ['', 'syslog', 'STDOUT', 'udp://host', 'tcp://:514', 'tcp://host:0', 'tcp://host:65536', 'tcp://host:514/x', 'tcp://user@host:514', 'http://host:514', 'unix://dev/log', 'unix://']],
+  [
+    'log-destination',
+    [
+      '',
+      'syslog',
+      'STDOUT',
+      'udp://host',
+      'tcp://:514',
+      'tcp://host:0',
+      'tcp://host:65536',
+      'tcp://host:514/x',
+      'tcp://user@host:514',
+      'http://host:514',
+      'unix://dev/log',
+      'unix://',
+    ],
+  ],
   ['data-dir', ['']],
   ['in-memory', ['maybe', 'TRUE', '2']],
   ['fsync', ['never', 'Always']],
@@ -59,17 +75,20 @@ describe('resolveConfig', () => {
   });
 
   test('reads each setting from its PACKAGE_INDEXER_ variable', () => {
-    const config = resolveConfig({}, {
-      PACKAGE_INDEXER_PORT: '9000',
-      PACKAGE_INDEXER_HOST: '127.0.0.1',
-      PACKAGE_INDEXER_CONNECTION_LIMIT: '5',
-      PACKAGE_INDEXER_MAX_LINE_BYTES: '1024',
-      PACKAGE_INDEXER_IN_MEMORY: 'true',
-      PACKAGE_INDEXER_FSYNC: 'always',
-      PACKAGE_INDEXER_ADMIN_PORT: 'off',
-      PACKAGE_INDEXER_LOG_LEVEL: 'debug',
-      PACKAGE_INDEXER_DATABASE_URL: 'postgres://u:p@localhost:5432/db',
-    });
+    const config = resolveConfig(
+      {},
+      {
+        PACKAGE_INDEXER_PORT: '9000',
+        PACKAGE_INDEXER_HOST: '127.0.0.1',
+        PACKAGE_INDEXER_CONNECTION_LIMIT: '5',
+        PACKAGE_INDEXER_MAX_LINE_BYTES: '1024',
+        PACKAGE_INDEXER_IN_MEMORY: 'true',
+        PACKAGE_INDEXER_FSYNC: 'always',
+        PACKAGE_INDEXER_ADMIN_PORT: 'off',
+        PACKAGE_INDEXER_LOG_LEVEL: 'debug',
+        PACKAGE_INDEXER_DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+      },
+    );
     assert.equal(config.port, 9000);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.connectionLimit, 5);
@@ -113,7 +132,10 @@ describe('resolveConfig', () => {
     assert.deepEqual(destination('tcp://logs.example.org:601'), { transport: 'tcp', host: 'logs.example.org', port: 601 });
     assert.deepEqual(destination('tcp://[::1]:6514'), { transport: 'tcp', host: '::1', port: 6514 });
     assert.deepEqual(destination('unix:///dev/log'), { transport: 'unix', path: '/dev/log' });
-    assert.deepEqual(resolveConfig({}, { PACKAGE_INDEXER_LOG_DESTINATION: 'unix:///run/syslog stream.sock' }).logDestination, { transport: 'unix', path: '/run/syslog stream.sock' });
+    assert.deepEqual(resolveConfig({}, { PACKAGE_INDEXER_LOG_DESTINATION: 'unix:///run/syslog stream.sock' }).logDestination, {
+      transport: 'unix',
+      path: '/run/syslog stream.sock',
+    });
   });
 
   test('takes an empty host as all interfaces', () => {
@@ -158,11 +180,14 @@ describe('resolveConfig rejects bad values', () => {
   }
 
   test('refuses an admin port of OFF with a message that names off, the word it takes', () => {
-    assert.throws(() => resolveConfig({}, { PACKAGE_INDEXER_ADMIN_PORT: 'OFF' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /\boff\b/);
-      return true;
-    });
+    assert.throws(
+      () => resolveConfig({}, { PACKAGE_INDEXER_ADMIN_PORT: 'OFF' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /\boff\b/);
+        return true;
+      },
+    );
   });
 
   test('names the flag, not the variable, when the flag holds the bad value', () => {

@@ -14,7 +14,12 @@ const MARKUP_APIS = /\b(innerHTML|outerHTML|insertAdjacentHTML|createContextualF
 test('no console source parses markup from a string', () => {
   const files = readdirSync(CONSOLE_SOURCE).filter((file) => file.endsWith('.ts'));
   assert.ok(files.length > 5, `console sources found in ${CONSOLE_SOURCE}`);
-  const offenders = files.flatMap((file) => readFileSync(path.join(CONSOLE_SOURCE, file), 'utf8').split('\n').map((line, index) => ({ file, line, index })))
+  const offenders = files
+    .flatMap((file) =>
+      readFileSync(path.join(CONSOLE_SOURCE, file), 'utf8')
+        .split('\n')
+        .map((line, index) => ({ file, line, index })),
+    )
     .filter(({ line }) => MARKUP_APIS.test(line))
     .map(({ file, line, index }) => `${file}:${index + 1}: ${line.trim()}`);
   assert.deepEqual(offenders, []);

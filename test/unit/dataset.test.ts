@@ -87,13 +87,29 @@ test('a Homebrew dump is read with and without dependencies, skipping blank line
   const packages = parseHomebrewDump('cloog: gmp  isl pkg-config\n\ngmp:\nisl: gmp\r\npkg-config:\n');
   assertDatasetInvariants(packages);
   const deps = new Map(packages.map((pkg) => [pkg.name, pkg.deps]));
-  assert.deepEqual(deps, new Map([['gmp', []], ['pkg-config', []], ['isl', ['gmp']], ['cloog', ['gmp', 'isl', 'pkg-config']]]));
+  assert.deepEqual(
+    deps,
+    new Map([
+      ['gmp', []],
+      ['pkg-config', []],
+      ['isl', ['gmp']],
+      ['cloog', ['gmp', 'isl', 'pkg-config']],
+    ]),
+  );
 });
 
 test('dependencies a Homebrew dump names without their own line become packages without dependencies', () => {
   const packages = parseHomebrewDump('app: libfoo python@3.12\nlibfoo: zlib\n');
   assertDatasetInvariants(packages);
-  assert.deepEqual(new Map(packages.map((pkg) => [pkg.name, pkg.deps])), new Map([['zlib', []], ['python@3.12', []], ['libfoo', ['zlib']], ['app', ['libfoo', 'python@3.12']]]));
+  assert.deepEqual(
+    new Map(packages.map((pkg) => [pkg.name, pkg.deps])),
+    new Map([
+      ['zlib', []],
+      ['python@3.12', []],
+      ['libfoo', ['zlib']],
+      ['app', ['libfoo', 'python@3.12']],
+    ]),
+  );
 });
 
 test('a malformed Homebrew line is rejected with its line number', () => {
@@ -116,8 +132,15 @@ test('a generated dataset survives a round trip through the Homebrew dump format
 });
 
 test('topological order puts dependencies first and rejects a dependency that is not a package', () => {
-  const ordered = topologicalOrder([{ name: 'c', deps: ['b'] }, { name: 'b', deps: ['a'] }, { name: 'a', deps: [] }]);
-  assert.deepEqual(ordered.map((pkg) => pkg.name), ['a', 'b', 'c']);
+  const ordered = topologicalOrder([
+    { name: 'c', deps: ['b'] },
+    { name: 'b', deps: ['a'] },
+    { name: 'a', deps: [] },
+  ]);
+  assert.deepEqual(
+    ordered.map((pkg) => pkg.name),
+    ['a', 'b', 'c'],
+  );
   throwsCode(() => topologicalOrder([{ name: 'c', deps: ['missing'] }]), 'PI_ERR_DATASET_FORMAT');
 });
 

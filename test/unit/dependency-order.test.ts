@@ -10,7 +10,10 @@ test('each package comes after its dependencies, ties keep the given order, leve
     { name: 'tls', deps: ['outside'] },
     { name: 'zlib', deps: [] },
   ]);
-  assert.deepEqual(ordered.map(({ pkg, level }) => `${pkg.name}@${level}`), ['log@0', 'tls@0', 'zlib@0', 'http@1', 'app@2']);
+  assert.deepEqual(
+    ordered.map(({ pkg, level }) => `${pkg.name}@${level}`),
+    ['log@0', 'tls@0', 'zlib@0', 'http@1', 'app@2'],
+  );
   assert.deepEqual(held, []);
 });
 
@@ -24,7 +27,13 @@ test('a cycle is held back with what depends on it, and only its members are nam
     { name: 'x', deps: ['y'] },
     { name: 'y', deps: ['x'] },
   ]);
-  assert.deepEqual(ordered.map(({ pkg }) => pkg.name), ['d']);
-  assert.deepEqual(held.map((pkg) => pkg.name), ['a', 'b', 'c', 'user', 'x', 'y']);
+  assert.deepEqual(
+    ordered.map(({ pkg }) => pkg.name),
+    ['d'],
+  );
+  assert.deepEqual(
+    held.map((pkg) => pkg.name),
+    ['a', 'b', 'c', 'user', 'x', 'y'],
+  );
   assert.deepEqual(inCycles, ['a', 'b', 'c', 'x', 'y']);
 });

@@ -14,12 +14,15 @@ function limitsFile(t: TestContext, openFilesLine: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-limits-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'limits');
-  fs.writeFileSync(file, [
-    'Limit                     Soft Limit           Hard Limit           Units     ',
-    'Max processes             63704                63704                processes ',
-    openFilesLine,
-    'Max locked memory         8388608              8388608              bytes     ',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      'Limit                     Soft Limit           Hard Limit           Units     ',
+      'Max processes             63704                63704                processes ',
+      openFilesLine,
+      'Max locked memory         8388608              8388608              bytes     ',
+    ].join('\n'),
+  );
   return file;
 }
 

@@ -5,16 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  ConfigError,
-  ERROR_CODES,
-  EXIT_STATUS,
-  ListenError,
-  StoreOpenError,
-  StoreUnavailableError,
-  UsageError,
-  exitStatusOf,
-} from '../../src/errors.js';
+import { ConfigError, ERROR_CODES, EXIT_STATUS, ListenError, StoreOpenError, StoreUnavailableError, UsageError, exitStatusOf } from '../../src/errors.js';
 
 const DOCS = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 

@@ -13,14 +13,21 @@ import { distances, graphOf, history, name, neighboursIn, oracleOf } from '../he
 describe('graph questions agree with a breadth-first oracle', () => {
   test('closures either way: every package with its shortest distance, cut at the depth and limit asked', () => {
     fc.assert(
-      fc.property(history, name, fc.constantFrom<Direction>('dependencies', 'dependents'), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 12 }), (steps, start, direction, depth, limit) => {
-        const index = oracleOf(steps);
-        const answer = closureOf(graphOf(steps), start, direction, depth, limit);
-        if (!index.has(start)) return assert.equal(answer, undefined);
-        const expected = [...distances(index, direction, start)].filter(([, d]) => d <= depth).map(([n, d]) => ({ name: n, depth: d }));
-        expected.sort((x, y) => x.depth - y.depth || (x.name < y.name ? -1 : 1));
-        assert.deepEqual(answer, { name: start, total: expected.length, truncated: expected.length > limit, packages: expected.slice(0, limit) });
-      }),
+      fc.property(
+        history,
+        name,
+        fc.constantFrom<Direction>('dependencies', 'dependents'),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 12 }),
+        (steps, start, direction, depth, limit) => {
+          const index = oracleOf(steps);
+          const answer = closureOf(graphOf(steps), start, direction, depth, limit);
+          if (!index.has(start)) return assert.equal(answer, undefined);
+          const expected = [...distances(index, direction, start)].filter(([, d]) => d <= depth).map(([n, d]) => ({ name: n, depth: d }));
+          expected.sort((x, y) => x.depth - y.depth || (x.name < y.name ? -1 : 1));
+          assert.deepEqual(answer, { name: start, total: expected.length, truncated: expected.length > limit, packages: expected.slice(0, limit) });
+        },
+      ),
     );
   });
 
@@ -45,7 +52,8 @@ describe('graph questions agree with a breadth-first oracle', () => {
         assert.deepEqual([...answer.order].sort(), [...closure].sort());
         assert.equal(answer.order.at(-1), start);
         const position = new Map(answer.order.map((member, k) => [member, k]));
-        for (const member of answer.order) for (const dep of index.get(member) ?? []) assert.ok((position.get(dep) as number) < (position.get(member) as number));
+        for (const member of answer.order)
+          for (const dep of index.get(member) ?? []) assert.ok((position.get(dep) as number) < (position.get(member) as number));
       }),
     );
   });
@@ -89,8 +97,14 @@ describe('graph questions agree with a breadth-first oracle', () => {
         const index = oracleOf(steps);
         const counts = [...index.keys()].map((n) => ({ name: n, count: neighboursIn(index, 'dependents', n).length }));
         const popular = counts.filter(({ count }) => count > 0).sort((x, y) => y.count - x.count || (x.name < y.name ? -1 : 1));
-        const roots = counts.filter(({ count }) => count === 0).map(({ name: n }) => n).sort();
-        const leaves = [...index].filter(([, deps]) => deps.length === 0).map(([n]) => n).sort();
+        const roots = counts
+          .filter(({ count }) => count === 0)
+          .map(({ name: n }) => n)
+          .sort();
+        const leaves = [...index]
+          .filter(([, deps]) => deps.length === 0)
+          .map(([n]) => n)
+          .sort();
         assert.deepEqual(summaryOf(graphOf(steps), 3, 2), {
           mostDependedUpon: popular.slice(0, 3),
           roots: { total: roots.length, names: roots.slice(0, 2) },

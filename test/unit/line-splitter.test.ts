@@ -79,7 +79,7 @@ const CASES: readonly FramingCase[] = [
   { name: '[P-LINE-4] a line of exactly the cap is accepted', input: bytes(lf(filler(MAX))), expected: [filler(MAX)] },
   { name: '[P-LINE-4] the cap does not count \\r\\n', input: bytes(crlf(filler(MAX))), expected: [filler(MAX)] },
   { name: '[P-LINE-4] a line one byte over the cap overflows', input: bytes(lf(filler(MAX + 1))), expected: [OVERFLOW] },
-  { name: '[P-LINE-4] a \\r inside counts towards the cap', input: bytes(crlf(filler(MAX, 'y') + '\r')), expected: [OVERFLOW] },
+  { name: '[P-LINE-4] a \\r inside counts towards the cap', input: bytes(crlf(`${filler(MAX, 'y')}\r`)), expected: [OVERFLOW] },
   { name: '[P-LINE-4] a line far over the cap overflows once', input: bytes(crlf(filler(MAX * 5))), expected: [OVERFLOW] },
   {
     name: '[P-LINE-4] lines after an over-long line are framed normally',

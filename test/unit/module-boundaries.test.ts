@@ -40,9 +40,16 @@ const ALLOWED: Record<string, Rules> = {
   'tallied-metrics.ts': { ours: ['protocol'], packages: ['prom-client'] },
   'with-timeout.ts': { ours: [], packages: [] },
   dataset: { ours: ['dataset', 'protocol', 'errors.ts'], packages: ['node:fs/promises'] },
-  store: { ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts', 'with-timeout.ts'], packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', ANY_BUILTIN] },
+  store: {
+    ours: ['store', 'graph', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'config.ts', 'with-timeout.ts'],
+    packages: ['better-sqlite3', 'postgres', 'pino', 'prom-client', ANY_BUILTIN],
+  },
   // node:fs and node:os: the accept watch opens the null device to see whether descriptors are left
-  server: { ours: ['server', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'with-timeout.ts'], packages: ['node:net', 'node:stream', 'node:fs', 'node:os', 'pino'], typeOnly: ['store'] },
+  server: {
+    ours: ['server', 'protocol', 'errors.ts', 'log.ts', 'metrics.ts', 'with-timeout.ts'],
+    packages: ['node:net', 'node:stream', 'node:fs', 'node:os', 'pino'],
+    typeOnly: ['store'],
+  },
   admin: { ours: ['admin', 'protocol', 'metrics.ts', 'log.ts'], packages: ['pino', 'prom-client', ANY_BUILTIN], typeOnly: ['store'] },
   client: { ours: ['client', 'protocol', 'dataset', 'errors.ts', 'with-timeout.ts'], packages: [ANY_BUILTIN] },
   cli: { ours: ['cli', 'client', 'dataset', 'protocol', 'graph', 'store', 'server', 'admin', ...ROOT_FILES], packages: [ANY_BUILTIN] },
@@ -64,7 +71,10 @@ interface Import {
 
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export) (type )?[^;]*?from '([^']+)';/gms)].map((match) => ({ specifier: match[2] ?? '', typeOnly: match[1] !== undefined }));
+  return [...text.matchAll(/^(?:import|export) (type )?[^;]*?from '([^']+)';/gms)].map((match) => ({
+    specifier: match[2] ?? '',
+    typeOnly: match[1] !== undefined,
+  }));
 }
 
 /** The folder (or root file) of src/ a relative import lands in; `../test` style paths come out as `../…`. */
@@ -80,7 +90,10 @@ function packageAllowed(rules: Rules, specifier: string): boolean {
 
 test('every folder and root file of src has rules', () => {
   const parts = new Set(filesUnder(SOURCE_ROOT).map((file) => path.relative(SOURCE_ROOT, file).split(path.sep)[0] ?? ''));
-  assert.deepEqual([...parts].filter((part) => ALLOWED[part] === undefined), []);
+  assert.deepEqual(
+    [...parts].filter((part) => ALLOWED[part] === undefined),
+    [],
+  );
 });
 
 test('each part of src imports only what the architecture allows', () => {
@@ -106,7 +119,8 @@ test('bench scripts import src/ only, and nothing outside test/ imports test/', 
       const target = path.relative(PROJECT_ROOT, path.resolve(path.dirname(file), specifier));
       const fromBench = path.relative(PROJECT_ROOT, file).startsWith('bench');
       if (!target.startsWith(`src${path.sep}`)) violations.push(`${path.relative(PROJECT_ROOT, file)} imports '${specifier}'`);
-      else if (fromBench && !/^\.\.\/src\//.test(specifier)) violations.push(`${path.relative(PROJECT_ROOT, file)} imports '${specifier}' (bench/ holds scripts only)`);
+      else if (fromBench && !/^\.\.\/src\//.test(specifier))
+        violations.push(`${path.relative(PROJECT_ROOT, file)} imports '${specifier}' (bench/ holds scripts only)`);
     }
   }
   assert.deepEqual(violations, []);
@@ -114,7 +128,10 @@ test('bench scripts import src/ only, and nothing outside test/ imports test/', 
 
 /** The package an import names: `pino-socket/lib/x.js` is pino-socket, `@scope/name/x` is @scope/name. */
 function packageOf(specifier: string): string {
-  return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  return specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 }
 
 test('the production build imports no development dependency', () => {
@@ -122,7 +139,11 @@ test('the production build imports no development dependency', () => {
   const production = new Set(Object.keys(manifest.dependencies));
   const violations = filesUnder(SOURCE_ROOT)
     .filter((file) => path.relative(SOURCE_ROOT, file).split(path.sep)[0] !== 'dev')
-    .flatMap((file) => importsOf(file).filter(({ specifier, typeOnly }) => !typeOnly && !specifier.startsWith('.') && !specifier.startsWith('node:') && !production.has(packageOf(specifier))).map(({ specifier }) => `${path.relative(SOURCE_ROOT, file)} imports '${specifier}'`));
+    .flatMap((file) =>
+      importsOf(file)
+        .filter(({ specifier, typeOnly }) => !typeOnly && !specifier.startsWith('.') && !specifier.startsWith('node:') && !production.has(packageOf(specifier)))
+        .map(({ specifier }) => `${path.relative(SOURCE_ROOT, file)} imports '${specifier}'`),
+    );
   assert.deepEqual(violations, []);
 });
 

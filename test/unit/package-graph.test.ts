@@ -21,10 +21,12 @@ function graphOf(...packages: Array<[string, string[]]>): PackageGraph {
 
 /** Every id's state: what a store keyed by id would hold. */
 function rows(graph: PackageGraph): Array<[number, string, number[]]> {
-  return [...graph.names()].map((name): [number, string, number[]] => {
-    const id = graph.idOf(name) as number;
-    return [id, name, graph.dependencyIdsAt(id) ?? []];
-  }).sort((x, y) => x[0] - y[0]);
+  return [...graph.names()]
+    .map((name): [number, string, number[]] => {
+      const id = graph.idOf(name) as number;
+      return [id, name, graph.dependencyIdsAt(id) ?? []];
+    })
+    .sort((x, y) => x[0] - y[0]);
 }
 
 const NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
@@ -33,7 +35,10 @@ function applyToGraph(graph: PackageGraph, step: Step): GraphOutcome {
   switch (step.kind) {
     case 'INDEX':
       // the parser rejects self-dependencies before the graph sees them [P-DEPS-3]
-      return graph.index(step.name, step.deps.filter((dep) => dep !== step.name));
+      return graph.index(
+        step.name,
+        step.deps.filter((dep) => dep !== step.name),
+      );
     case 'REMOVE':
       return graph.remove(step.name);
     case 'QUERY':
@@ -249,7 +254,10 @@ describe('PackageGraph.put', () => {
         for (const [id, name, deps] of reversed ? stored.reverse() : stored) copy.put(id, name, deps);
         assert.deepEqual([...copy.missingDependencies()], []);
         assert.deepEqual(rows(copy), rows(original));
-        assert.deepEqual(steps.map((step) => applyToGraph(copy, step)), steps.map((step) => applyToGraph(original, step)));
+        assert.deepEqual(
+          steps.map((step) => applyToGraph(copy, step)),
+          steps.map((step) => applyToGraph(original, step)),
+        );
         assert.deepEqual(rows(copy), rows(original));
       }),
       { numRuns: 200, seed: testSeed(t) },
@@ -307,7 +315,7 @@ describe('PackageGraph dependency pool', () => {
 });
 
 describe('PackageGraph against a naive model', () => {
-  test('random command sequences keep the invariants and the model\'s answers', (t) => {
+  test("random command sequences keep the invariants and the model's answers", (t) => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { maxLength: 100 }), (steps) => {
         const graph = new PackageGraph();

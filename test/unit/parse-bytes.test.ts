@@ -17,16 +17,48 @@ const longName = (length: number): string => 'n'.repeat(length);
 
 /** Pieces that make lines close to valid, so that most rules get reached, and broken in every way. */
 const piece = fc.constantFrom(
-  'INDEX', 'REMOVE', 'QUERY', 'index', 'INDEXX', 'QUER', '|', '|', '|', ',', ',', ',,',
-  'a', 'b', 'A', 'gmp', 'pkg-config', 'x.y_z+1@2/3:4~5', ' ', '=', '\r', '\n', '\t', '\x00', '\x7f', '\x80', '\xff', '\xe2\x98\x83',
-  longName(254), longName(255), longName(256),
+  'INDEX',
+  'REMOVE',
+  'QUERY',
+  'index',
+  'INDEXX',
+  'QUER',
+  '|',
+  '|',
+  '|',
+  ',',
+  ',',
+  ',,',
+  'a',
+  'b',
+  'A',
+  'gmp',
+  'pkg-config',
+  'x.y_z+1@2/3:4~5',
+  ' ',
+  '=',
+  '\r',
+  '\n',
+  '\t',
+  '\x00',
+  '\x7f',
+  '\x80',
+  '\xff',
+  '\xe2\x98\x83',
+  longName(254),
+  longName(255),
+  longName(256),
 );
 
 const line = fc.oneof(
   fc.array(piece, { maxLength: 12 }).map((pieces) => Buffer.from(pieces.join(''), 'latin1')),
   fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
   fc
-    .tuple(fc.constantFrom('INDEX', 'REMOVE', 'QUERY'), fc.constantFrom('a', 'b', 'c', 'dd'), fc.array(fc.constantFrom('a', 'b', 'c', 'dd', '', 'B', '!'), { maxLength: 40 }))
+    .tuple(
+      fc.constantFrom('INDEX', 'REMOVE', 'QUERY'),
+      fc.constantFrom('a', 'b', 'c', 'dd'),
+      fc.array(fc.constantFrom('a', 'b', 'c', 'dd', '', 'B', '!'), { maxLength: 40 }),
+    )
     .map(([command, name, deps]) => Buffer.from(`${command}|${name}|${deps.join(',')}`, 'latin1')),
 );
 
@@ -46,9 +78,29 @@ describe('parseLineBytes agrees with parseLine', () => {
 
   test('on the edge cases of every rule', () => {
     const cases = [
-      '', '|', '||', '|||', 'INDEX||', 'INDEX|a|', 'INDEX|a|b,', 'INDEX|a|,b', 'INDEX|a|b,,c', 'INDEX|a|a', 'INDEX|a|b,a',
-      'INDEX|a|b,b,c,b', 'INDEX|a|B,b', `INDEX|${longName(255)}|`, `INDEX|${longName(256)}|`, `INDEX|a|${longName(256)}`,
-      'QUERY|a|b', 'REMOVE|a|', 'REMOVE|a|,', 'QUERY|a\r|', 'index|a|', 'INDEX|a|b|', 'INDEX|a b|',
+      '',
+      '|',
+      '||',
+      '|||',
+      'INDEX||',
+      'INDEX|a|',
+      'INDEX|a|b,',
+      'INDEX|a|,b',
+      'INDEX|a|b,,c',
+      'INDEX|a|a',
+      'INDEX|a|b,a',
+      'INDEX|a|b,b,c,b',
+      'INDEX|a|B,b',
+      `INDEX|${longName(255)}|`,
+      `INDEX|${longName(256)}|`,
+      `INDEX|a|${longName(256)}`,
+      'QUERY|a|b',
+      'REMOVE|a|',
+      'REMOVE|a|,',
+      'QUERY|a\r|',
+      'index|a|',
+      'INDEX|a|b|',
+      'INDEX|a b|',
       `INDEX|a|${Array.from({ length: 40 }, (_, i) => `d${i % 25}`).join(',')}`,
     ];
     for (const text of cases) agree(Buffer.from(text, 'latin1'), 'INDEX|x|', '|,y');

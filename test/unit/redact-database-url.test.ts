@@ -19,7 +19,11 @@ const CASES: ReadonlyArray<readonly [string, string, string]> = [
   ['a user and no password', 'postgresql://indexer@db/index', 'postgresql://indexer@db/index'],
   ['no user info', 'postgres://db.internal/index', 'postgres://db.internal/index'],
   ['password in the query', 'postgres://db/x?password=s3cret', 'postgres://db/x?password=***'],
-  ['password among other parameters', 'postgres://u@db/x?sslmode=require&password=s3cret&application_name=a', 'postgres://u@db/x?sslmode=require&password=***&application_name=a'],
+  [
+    'password among other parameters',
+    'postgres://u@db/x?sslmode=require&password=s3cret&application_name=a',
+    'postgres://u@db/x?sslmode=require&password=***&application_name=a',
+  ],
   ['a percent-encoded parameter name', 'postgres://db/x?pass%77ord=s3cret', 'postgres://db/x?pass%77ord=***'],
   ['sslpassword in the query', 'postgres://db/x?sslpassword=s3cret', 'postgres://db/x?sslpassword=***'],
   ['a malformed escape in a parameter name', 'postgres://db/x?%zz=s3cret&a=1', 'postgres://db/x?***&a=1'],
@@ -54,7 +58,9 @@ describe('redactDatabaseUrl', () => {
       }
       const { pass } = sql.options;
       const connection = sql.options.connection as Record<string, unknown>;
-      const secrets = [pass, connection['password'], connection['sslpassword']].filter((secret): secret is string => typeof secret === 'string' && secret !== '');
+      const secrets = [pass, connection['password'], connection['sslpassword']].filter(
+        (secret): secret is string => typeof secret === 'string' && secret !== '',
+      );
       const redacted = redactDatabaseUrl(url);
       for (const secret of secrets) assert.ok(!redacted.includes(secret), `${url}: "${secret}" left in ${redacted}`);
       await sql.end();
@@ -67,7 +73,10 @@ test('redactUrlsIn masks each URL inside a message and leaves the rest of it', (
     redactUrlsIn(`Unexpected argument 'postgres://u:s3cret@db/x'. This command does not take positional arguments`),
     `Unexpected argument 'postgres://u:***@db/x'. This command does not take positional arguments`,
   );
-  assert.equal(redactUrlsIn('a: postgres://:s3cret@h1,h2/x?password=s3cr b: http://example.org/'), 'a: postgres://:***@h1,h2/x?password=*** b: http://example.org/');
+  assert.equal(
+    redactUrlsIn('a: postgres://:s3cret@h1,h2/x?password=s3cr b: http://example.org/'),
+    'a: postgres://:***@h1,h2/x?password=*** b: http://example.org/',
+  );
   assert.equal(redactUrlsIn(`argument 'postgres://u:pa's3cr@db/x'`), `argument 'postgres://u:***@db/x'`);
   assert.equal(redactUrlsIn('no URL here'), 'no URL here');
 });
