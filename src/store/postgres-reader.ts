@@ -1,10 +1,13 @@
 /**
- * The read side on PostgreSQL: every question is a query on the shared tables, so every server
- * sharing the database gives the same answer, each from one snapshot.
+ * The read side on PostgreSQL: every question is one statement on the shared tables (the graph
+ * questions call the functions of src/store/postgres-graph-sql.ts), so every server sharing the
+ * database gives the same answer, each from one snapshot, and the work is the database's, not
+ * this event loop's.
  */
+import type { Closure, ClosureEntry, Cycles, Direction, GraphSummary, IndexReader, InstallOrder, ListOptions, NameCount, PackageView } from './index-reader.js';
+import { CLOSURE_STATEMENT, CYCLES_STATEMENT, INSTALL_ORDER_STATEMENT, PATH_STATEMENT, SUMMARY_STATEMENT } from './postgres-graph-sql.js';
 import type { Row } from './postgres-pool.js';
 import { DESCRIBE_STATEMENT, LIST_STATEMENT, type Statement } from './postgres-schema.js';
-import type { Closure, Cycles, Direction, GraphSummary, IndexReader, InstallOrder, ListOptions, PackageView } from './index-reader.js';
 
 /** Names use no character above '~' ([P-NAME-1]), so prefix + this bounds every name with that prefix. */
 const ABOVE_ANY_NAME_CHARACTER = '\x7f';
@@ -34,24 +37,44 @@ export class PostgresReader implements IndexReader {
     return rows.map((row) => row['name'] as string);
   }
 
-  closure(_name: string, _direction: Direction, _depth: number, _limit: number): Promise<Closure | undefined> {
-    return notYet();
+  async closure(name: string, direction: Direction, depth: number, limit: number): Promise<Closure | undefined> {
+    const maxDepth = Number.isFinite(depth) ? depth : null;
+    const [row] = await this.#read(CLOSURE_STATEMENT, [name, direction === 'dependents', maxDepth, limit]);
+    if (row === undefined) return undefined;
+    const packages = row['packages'] as ClosureEntry[];
+    const total = Number(row['total']);
+    return { name, total, truncated: total > packages.length, packages };
   }
 
-  installOrder(_name: string, _limit: number): Promise<InstallOrder | undefined> {
-    return notYet();
+  async installOrder(name: string, limit: number): Promise<InstallOrder | undefined> {
+    const [row] = await this.#read(INSTALL_ORDER_STATEMENT, [name, limit]);
+    const cycle = row?.['cycle'] as string[] | null | undefined;
+    if (cycle !== null && cycle !== undefined) return { name, cycle };
+    if (row === undefined || row['total'] === null) return undefined;
+    const order = row['install_order'] as string[];
+    const total = Number(row['total']);
+    return { name, total, truncated: total > order.length, order };
   }
 
-  path(_from: string, _to: string): Promise<string[] | undefined> {
-    return notYet();
+  async path(from: string, to: string): Promise<string[] | undefined> {
+    const [row] = await this.#read(PATH_STATEMENT, [from, to]);
+    return (row?.['path'] as string[] | null | undefined) ?? undefined;
   }
 
-  cycles(_limit: number): Promise<Cycles> {
-    return notYet();
+  async cycles(limit: number): Promise<Cycles> {
+    const [row] = await this.#read(CYCLES_STATEMENT, [limit]);
+    const cycles = (row?.['cycles'] ?? []) as string[][];
+    const total = Number(row?.['total'] ?? 0);
+    return { total, truncated: total > cycles.length, cycles };
   }
 
-  summary(_top: number, _sample: number): Promise<GraphSummary> {
-    return notYet();
+  async summary(top: number, sample: number): Promise<GraphSummary> {
+    const [row] = await this.#read(SUMMARY_STATEMENT, [top, sample]);
+    return {
+      mostDependedUpon: (row?.['most_depended_upon'] ?? []) as NameCount[],
+      roots: { total: Number(row?.['roots_total'] ?? 0), names: (row?.['roots'] ?? []) as string[] },
+      leaves: { total: Number(row?.['leaves_total'] ?? 0), names: (row?.['leaves'] ?? []) as string[] },
+    };
   }
 
   /** Nothing to prepare: every question is a query. */
@@ -60,6 +83,3 @@ export class PostgresReader implements IndexReader {
   async close(): Promise<void> {}
 }
 
-function notYet(): Promise<never> {
-  return Promise.reject(new Error('the PostgreSQL store does not answer this question yet'));
-}

@@ -6,10 +6,11 @@
  * REPEATABLE READ and what it needs from a PostgreSQL-compatible database.
  */
 import { StoreOpenError } from '../errors.js';
+import { GRAPH_FUNCTIONS } from './postgres-graph-sql.js';
 import type { SqlPool } from './postgres-pool.js';
 
 /** The schema version this build writes; a database at a newer one is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Any fixed number: every server of every version takes this lock to migrate. */
 const MIGRATION_LOCK_KEY = 0x706b6978; // "pkix"
@@ -31,6 +32,7 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
     // the RESTRICT check on REMOVE and the dependents list look rows up by dependency
     'CREATE INDEX IF NOT EXISTS dependencies_dependency_idx ON dependencies (dependency, package)',
   ],
+  GRAPH_FUNCTIONS,
 ];
 
 export interface Statement {
