@@ -3,7 +3,8 @@
  * change, with `id: <epoch>.<seq>` so that a browser's EventSource (or any client sending
  * `Last-Event-ID`, or `?after=`) resumes where it left off. When the changes after that position
  * are no longer all known (older than the window, or from before a restart), a `reset` event says
- * so first: the client should read the state again. A client that does not keep up is dropped
+ * so first: the client should read the state again; the same event later in the stream means
+ * changes were lost since the last one (a PostgreSQL server that fell behind its database). A client that does not keep up is dropped
  * rather than buffered without bound.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -36,12 +37,11 @@ export function streamChanges(feed: ChangeFeed, request: IncomingMessage, respon
     response.write(text);
     if (response.writableLength > MAX_BUFFERED_BYTES) response.destroy();
   };
-  const subscription = feed.subscribe(after, send);
-  if (!subscription.resumed) {
-    response.write(
-      `event: reset\ndata: ${JSON.stringify({ epoch: feed.epoch, message: 'the changes after the position asked for are no longer known; read the index again' })}\n\n`,
-    );
-  }
+  const reset = (message: string): void => {
+    response.write(`event: reset\ndata: ${JSON.stringify({ epoch: feed.epoch, message })}\n\n`);
+  };
+  const subscription = feed.subscribe(after, send, () => reset('some changes since the last event were lost; read the index again'));
+  if (!subscription.resumed) reset('the changes after the position asked for are no longer known; read the index again');
   const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   response.once('close', () => {

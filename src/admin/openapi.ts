@@ -221,7 +221,7 @@ export const OPENAPI = {
         responses: {
           200: {
             description:
-              '`event: change` with `data` {seq, command (INDEX or REMOVE), name, dependencies}; `event: reset` first when the changes after the position asked for are no longer known',
+              '`event: change` with `data` {seq, command (INDEX or REMOVE), name, dependencies}; `event: reset` first when the changes after the position asked for are no longer known, and later if changes were lost (a PostgreSQL server fell behind its database)',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           400: badRequest,

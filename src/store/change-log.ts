@@ -32,8 +32,11 @@ export interface ChangeFeed {
   /**
    * Calls `listener` with the changes after `after` still in the window (synchronously), then with
    * every later batch as it commits, until closed. `after` undefined starts with the next change.
+   * Numbers increase but may skip. `onLoss` is called if changes are lost after the subscription
+   * started (a PostgreSQL server that fell further behind the database than its window); the
+   * subscription then goes on with the changes after the loss.
    */
-  subscribe(after: { readonly epoch: string; readonly seq: number } | undefined, listener: ChangeListener): ChangeSubscription;
+  subscribe(after: { readonly epoch: string; readonly seq: number } | undefined, listener: ChangeListener, onLoss?: () => void): ChangeSubscription;
 }
 
 const DEFAULT_WINDOW = 10_000;
