@@ -20,7 +20,7 @@ import { createMetrics } from '../src/metrics.js';
 import { parseLine } from '../src/protocol/parse.js';
 import type { Command, Reply } from '../src/protocol/types.js';
 import { PostgresBackend } from '../src/store/postgres-backend.js';
-import { APPLICATION_NAME, createPostgresJsPool, withSessionOptions, type Row, type SqlPoolFactory } from '../src/store/postgres-pool.js';
+import { APPLICATION_NAME, RELISTEN_DELAY_MS, createPostgresJsPool, withSessionOptions, type Row, type SqlPoolFactory } from '../src/store/postgres-pool.js';
 import { startTestPostgres, type TestPostgres } from '../src/dev/postgres-cluster.js';
 import { createLatencyHistogram, recordLatency, summarizeLatency } from '../src/client/latency-histogram.js';
 import { Workload } from '../src/client/workload.js';
@@ -54,6 +54,34 @@ const createPgPool: SqlPoolFactory = (options) => {
       } finally {
         client.release();
       }
+    },
+    listen(channel, onNotify, onListening) {
+      let stopped = false;
+      let client: pg.Client | undefined;
+      const start = async (): Promise<void> => {
+        const listener = new pg.Client({ connectionString: session.url, options: session.options, application_name: APPLICATION_NAME });
+        client = listener;
+        const again = (): void => {
+          if (!stopped) setTimeout(() => void start(), RELISTEN_DELAY_MS).unref();
+        };
+        listener.on('error', () => {});
+        listener.once('end', again);
+        listener.on('notification', (message) => {
+          if (message.channel === channel) onNotify(message.payload ?? '');
+        });
+        try {
+          await listener.connect();
+          await listener.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+          if (!stopped) onListening();
+        } catch {
+          await listener.end().catch(() => {});
+        }
+      };
+      void start();
+      return async () => {
+        stopped = true;
+        await client?.end().catch(() => {});
+      };
     },
     end: () => pool.end(),
   };

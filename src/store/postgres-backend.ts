@@ -12,9 +12,8 @@ import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
 import type { Backend, IndexCounts } from './backend.js';
 import { orderForExport, type IndexExport } from './index-export.js';
+import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { snapshotOfExport, type StoreSnapshot } from './store-snapshot.js';
-import { ChangeLog } from './change-log.js';
-import { changeOf } from './graph-access.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
 import { PostgresReader } from './postgres-reader.js';
@@ -80,8 +79,8 @@ function openError(error: unknown, location: string): IndexerError {
 export class PostgresBackend implements Backend {
   readonly description: string;
   readonly reader = new PostgresReader((statement, values) => this.#read(statement, values));
-  /** This server's own committed changes. */
-  readonly changes = new ChangeLog();
+  /** Every server's committed changes, as the database numbered them. */
+  readonly changes: PostgresChangeFeed;
   #options: PostgresBackendOptions;
   /** The URL without its password, for logs and errors. */
   #location: string;
@@ -96,6 +95,10 @@ export class PostgresBackend implements Backend {
     this.#location = redactDatabaseUrl(options.url);
     this.description = `postgres ${this.#location} (pool ${options.poolSize})`;
     this.#health = new PostgresHealth(options.logger, options.metrics, () => this.#probe());
+    this.changes = new PostgresChangeFeed({
+      read: (statement, values) => this.#read(statement, values),
+      listen: (channel, onNotify, onListening) => this.#requirePool().listen(channel, onNotify, onListening),
+    }, options.logger);
   }
 
   async open(): Promise<void> {
@@ -110,6 +113,7 @@ export class PostgresBackend implements Backend {
     try {
       await migrate(pool, this.#location);
       await checkIsolation(pool, this.#location);
+      await this.changes.open();
     } catch (error) {
       await pool.end().catch(() => {});
       this.#pool = undefined;
@@ -162,6 +166,7 @@ export class PostgresBackend implements Backend {
     this.#closing = true;
     await Promise.all(this.#inFlight);
     this.#health.close();
+    await this.changes.close();
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.end();
@@ -181,10 +186,7 @@ export class PostgresBackend implements Backend {
     for (let attempt = 1; ; attempt++) {
       try {
         const reply = await this.#run(command);
-        if (command.kind !== 'QUERY') {
-          this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
-          if (this.changes.wanted) this.changes.append([changeOf(command)]);
-        }
+        if (command.kind !== 'QUERY') this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
         return reply;
       } catch (error) {
         const outcome = classifyError(error);
@@ -205,12 +207,16 @@ export class PostgresBackend implements Backend {
   async #run(command: Command): Promise<Reply> {
     const pool = this.#requirePool();
     switch (command.kind) {
-      case 'INDEX':
-        await pool.query(INDEX_STATEMENT.name, INDEX_STATEMENT.text, [command.name, command.deps]);
+      case 'INDEX': {
+        const changed = await pool.query(INDEX_STATEMENT.name, INDEX_STATEMENT.text, [command.name, command.deps]);
+        if (changed.length > 0) this.changes.committed();
         return 'OK';
-      case 'REMOVE':
-        await pool.query(REMOVE_STATEMENT.name, REMOVE_STATEMENT.text, [command.name]);
+      }
+      case 'REMOVE': {
+        const changed = await pool.query(REMOVE_STATEMENT.name, REMOVE_STATEMENT.text, [command.name]);
+        if (changed.length > 0) this.changes.committed();
         return 'OK';
+      }
       case 'QUERY': {
         const rows = await pool.query(QUERY_STATEMENT.name, QUERY_STATEMENT.text, [command.name]);
         return rows.length > 0 ? 'OK' : 'FAIL';

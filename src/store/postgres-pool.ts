@@ -19,6 +19,12 @@ export interface SqlPool {
   query(name: string, text: string, values: readonly unknown[]): Promise<Row[]>;
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` on a connection of its own, calling `onNotify` with each payload, and
+   * `onListening` each time the LISTEN is in place (notifications sent while it was not are lost).
+   * A broken connection is replaced after a pause; the returned function stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): () => Promise<void>;
   /** Closes every connection. */
   end(): Promise<void>;
 }
@@ -37,6 +43,9 @@ export type SqlPoolFactory = (options: SqlPoolOptions) => SqlPool;
 
 /** How our sessions show in pg_stat_activity. */
 export const APPLICATION_NAME = 'package-indexer';
+
+/** Pause before listening again after the listening connection broke, in ms. */
+export const RELISTEN_DELAY_MS = 1_000;
 
 /**
  * Moves the URL's own `options` (server settings for the session) out of it and appends ours:
@@ -89,6 +98,59 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
         work(async (text, values) => (await tx.unsafe(text, (values ?? []) as Values)) as unknown as Row[]);
       return (await sql.begin(run)) as Awaited<ReturnType<typeof work>>;
     },
+    listen: (channel, onNotify, onListening) => listenWithPostgresJs(session, options, channel, onNotify, onListening),
     end: () => sql.end({ timeout: 5 }),
   };
 };
+
+/**
+ * A one-connection client of its own for LISTEN. Not the library's `sql.listen`: that one
+ * re-listens as soon as its connection closes, which, with the reconnect backoff turned off,
+ * retries in a tight loop for as long as the database is down.
+ */
+function listenWithPostgresJs(
+  session: { url: string; options: string },
+  options: SqlPoolOptions,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onListening: () => void,
+): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const relistenLater = (): void => {
+    if (stopped || timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void start();
+    }, RELISTEN_DELAY_MS);
+    timer.unref();
+  };
+  // `onnotify` is the option the library's own `listen` is built on; its types leave it out
+  const listenerOptions: postgres.Options<Record<string, never>> & { onnotify: (from: string, payload: string) => void } = {
+    max: 1,
+    max_lifetime: null,
+    connect_timeout: Math.ceil(options.connectTimeoutMs / 1000),
+    backoff: () => 0,
+    onnotice: () => {},
+    onnotify: (from: string, payload: string) => {
+      if (from === channel) onNotify(payload);
+    },
+    onclose: relistenLater,
+    connection: { application_name: APPLICATION_NAME, options: session.options },
+  };
+  const sql = postgres(session.url, listenerOptions);
+  const start = async (): Promise<void> => {
+    try {
+      await rejectAfter(sql.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`).execute(), options.queryTimeoutMs);
+      if (!stopped) onListening();
+    } catch {
+      relistenLater();
+    }
+  };
+  void start();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await sql.end({ timeout: 1 });
+  };
+}

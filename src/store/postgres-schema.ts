@@ -32,7 +32,25 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
     // the RESTRICT check on REMOVE and the dependents list look rows up by dependency
     'CREATE INDEX IF NOT EXISTS dependencies_dependency_idx ON dependencies (dependency, package)',
   ],
-  GRAPH_FUNCTIONS,
+  [
+    // every committed change, written by the statement that made it; src/store/postgres-change-feed.ts
+    // reads them in seq order. The identity's sequence must keep CACHE 1: with a cache per session,
+    // a later nextval could return a smaller number, and the feed's gap rule relies on it not.
+    `CREATE TABLE changes (
+       seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       command text NOT NULL CHECK (command IN ('INDEX', 'REMOVE')),
+       name text COLLATE "C" NOT NULL,
+       dependencies text[] COLLATE "C" NOT NULL
+     )`,
+    // one row: the epoch names this database's numbering; changes up to pruned_through are gone
+    `CREATE TABLE package_indexer_feed (
+       only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+       epoch text NOT NULL,
+       pruned_through bigint NOT NULL DEFAULT 0
+     )`,
+    "INSERT INTO package_indexer_feed (epoch) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12))",
+    ...GRAPH_FUNCTIONS,
+  ],
 ];
 
 export interface Statement {
@@ -48,29 +66,48 @@ export interface Statement {
  * other packages' rows (KEY SHARE) do not wait for. The foreign key refuses a dependency that is
  * not indexed (23503), aborting the whole statement. Rows kept and rows added are disjoint, so
  * the order in which the CTEs run does not matter.
+ *
+ * The change is recorded (and its seq returned) only when the package was created or its list
+ * changed, and only when every dependency is in this snapshot, so that a refused INDEX takes no
+ * number (the foreign key is checked after the statement, when the number would already be
+ * taken). The change row reads the upserted row, so the transaction has its id before it takes a
+ * number: the change feed's gap rule relies on that order.
  */
 export const INDEX_STATEMENT: Statement = {
   name: 'package_indexer_index',
   text: `WITH package AS (
            INSERT INTO packages AS p (name) VALUES ($1)
            ON CONFLICT (name) DO UPDATE SET revision = p.revision + 1
-           RETURNING p.name
+           RETURNING p.name, p.revision = 1 AS created
          ), dropped AS (
            DELETE FROM dependencies WHERE package = $1 AND NOT (dependency = ANY ($2::text[]))
+           RETURNING dependency
+         ), added AS (
+           INSERT INTO dependencies (package, dependency)
+           SELECT package.name, wanted.dependency FROM package, unnest($2::text[]) AS wanted (dependency)
+           ON CONFLICT (package, dependency) DO NOTHING
+           RETURNING dependency
          )
-         INSERT INTO dependencies (package, dependency)
-         SELECT package.name, wanted.dependency FROM package, unnest($2::text[]) AS wanted (dependency)
-         ON CONFLICT (package, dependency) DO NOTHING`,
+         INSERT INTO changes (command, name, dependencies)
+         SELECT 'INDEX', package.name, $2::text[] FROM package
+         WHERE (package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added))
+           AND (SELECT count(*) FROM packages WHERE name = ANY ($2::text[])) = cardinality($2::text[])
+         RETURNING seq`,
 };
 
 /**
  * [P-REMOVE-1] its own dependency rows cascade; a dependent's row refuses it (23503). NO ACTION,
  * not RESTRICT: it is checked at the end of the statement, and PostgreSQL 18 reports RESTRICT as
- * 23001 where older versions said 23503.
+ * 23001 where older versions said 23503. As with INDEX, a change is recorded only for a package
+ * that was there and that nothing depends on in this snapshot.
  */
 export const REMOVE_STATEMENT: Statement = {
   name: 'package_indexer_remove',
-  text: 'DELETE FROM packages WHERE name = $1',
+  text: `WITH removed AS (DELETE FROM packages WHERE name = $1 RETURNING name)
+         INSERT INTO changes (command, name, dependencies)
+         SELECT 'REMOVE', removed.name, '{}' FROM removed
+         WHERE NOT EXISTS (SELECT FROM dependencies WHERE dependency = $1)
+         RETURNING seq`,
 };
 
 /** [P-QUERY-1] */

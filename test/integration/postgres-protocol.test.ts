@@ -5,7 +5,7 @@ import { PostgresBackend, classifyError } from '../../src/store/postgres-backend
 import { withSessionOptions, type Row, type SqlPool } from '../../src/store/postgres-pool.js';
 import { SCHEMA_VERSION, checkIsolation } from '../../src/store/postgres-schema.js';
 import { createTestBackend, startPostgresIndexer, startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
-import { RawClient } from '../helpers/server-harness.js';
+import { RawClient, waitFor } from '../helpers/server-harness.js';
 
 let db: TestPostgres;
 before(async () => {
@@ -127,6 +127,32 @@ function allVersions(): { version: number }[] {
   return Array.from({ length: SCHEMA_VERSION }, (_, k) => ({ version: k + 1 }));
 }
 
+test('a database at schema version 1 is upgraded in place: its index stays, and questions and the change feed work', async (t) => {
+  const url = await db.createDatabase();
+  const first = newBackend(url);
+  await first.open();
+  await first.close();
+  // back to what a version-1 server left: no change table, no feed row, no functions
+  await db.query(url, 'DROP TABLE changes, package_indexer_feed');
+  for (const fn of ['package_indexer_closure(text, boolean, integer)', 'package_indexer_path(text, text)', 'package_indexer_install_order(text, integer)', 'package_indexer_cycles(integer)']) {
+    await db.query(url, `DROP FUNCTION ${fn}`);
+  }
+  await db.query(url, 'DELETE FROM package_indexer_schema WHERE version > 1');
+  await db.query(url, "INSERT INTO packages (name) VALUES ('a'), ('b')");
+  await db.query(url, "INSERT INTO dependencies (package, dependency) VALUES ('b', 'a')");
+  const upgraded = newBackend(url);
+  await upgraded.open();
+  t.after(() => upgraded.close());
+  assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema ORDER BY version'), allVersions());
+  assert.deepEqual(await upgraded.reader.installOrder('b', 10), { name: 'b', total: 2, truncated: false, order: ['a', 'b'] });
+  const seen: string[] = [];
+  const subscription = upgraded.changes.subscribe(undefined, (events) => seen.push(...events.map((event) => event.name)));
+  t.after(() => subscription.close());
+  await new Promise((resolve) => upgraded.execute([{ kind: 'INDEX', name: 'c', deps: ['b'] }], resolve));
+  await waitFor(() => seen.length === 1, 10_000, 'the change feed');
+  assert.deepEqual(seen, ['c']);
+});
+
 test('a database with a newer schema is refused at startup', async () => {
   const url = await db.createDatabase();
   const first = newBackend(url);
@@ -170,6 +196,7 @@ test('the backend runs its statements at repeatable read and refuses connections
   const plain: SqlPool = {
     query: async (_name, text) => (await sql.unsafe(text)) as unknown as Row[],
     transaction: () => Promise.reject(new Error('not used')),
+    listen: () => () => Promise.resolve(),
     end: () => sql.end(),
   };
   try {

@@ -1,0 +1,288 @@
+/**
+ * The change feed of a database many servers share: every server's committed changes, in the
+ * database's numbering, so that an event id means the same change on every server.
+ *
+ * The statement that makes a change inserts its row into `changes` (no row for a no-op or a
+ * refusal), numbered by a sequence. Each server follows the table: it reads the rows after the
+ * last number it knows, when one of its own writes commits, when another server's NOTIFY arrives,
+ * and every few seconds in case a notification was lost. It keeps the last WINDOW changes in memory
+ * for subscribers that resume, loaded from the table at open, so a client may resume on any server.
+ *
+ * Numbers are taken before commit, so a reader may see 11 committed while 10 is not (yet, or
+ * ever: a statement that lost a race took 10 and rolled back). The follower never passes such a
+ * gap until it is sure: every writer takes its transaction id before its number (the change row
+ * reads the row the statement wrote), so whoever holds a missing number below the newest row seen
+ * has an id below any id taken after that read. The follower takes one such id (a transaction of
+ * its own, only when it meets a gap), and once the oldest transaction still running is younger,
+ * the holder has finished: the number is there, or never will be. So the feed's order is the
+ * numbers' order, and no change is delivered after a larger number.
+ *
+ * The NOTIFY is not sent by the writing transaction: a transaction that notifies holds a lock
+ * for the whole cluster from before its commit until after it, which would make every write
+ * commit one at a time. Each server sends one after its writes commit, at most one at a time.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { ChangeEvent, ChangeFeed, ChangeListener, ChangeSubscription } from './change-log.js';
+import type { Row } from './postgres-pool.js';
+import type { Statement } from './postgres-schema.js';
+
+/** Changes each server keeps for resuming subscribers, and the table keeps at least. */
+export const CHANGE_WINDOW = 10_000;
+/** Rows read at a time. */
+const BATCH = 1_000;
+/** The follower reads the table this often even when nothing told it to, in ms. */
+const SAFETY_POLL_MS = 2_000;
+/** Waits before reading again while a gap is not yet settled, in ms; the last repeats. */
+const GAP_WAITS_MS = [2, 5, 10, 25, 50, 100, 250, 500, 1_000] as const;
+const CHANNEL = 'package_indexer_changes';
+
+const POLL_STATEMENT: Statement = {
+  name: 'package_indexer_changes_after',
+  text: `SELECT f.epoch, f.pruned_through, pg_snapshot_xmin(pg_current_snapshot())::text AS oldest_running,
+           (SELECT coalesce(json_agg(c ORDER BY c.seq), '[]')
+            FROM (SELECT seq, command, name, dependencies FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2) c) AS changes
+         FROM package_indexer_feed f`,
+};
+const TAKE_ID_STATEMENT: Statement = { name: 'package_indexer_take_xid', text: 'SELECT pg_current_xact_id()::text AS xid' };
+const NOTIFY_STATEMENT: Statement = { name: 'package_indexer_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` };
+/** $1 the last number to drop. Two servers pruning at once: one fails (40001) and tries later. */
+const PRUNE_STATEMENT: Statement = {
+  name: 'package_indexer_prune_changes',
+  text: `WITH pruned AS (DELETE FROM changes WHERE seq <= $1)
+         UPDATE package_indexer_feed SET pruned_through = $1 WHERE pruned_through < $1`,
+};
+
+export interface FeedDatabase {
+  read(statement: Statement, values: readonly unknown[]): Promise<Row[]>;
+  listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): () => Promise<void>;
+}
+
+interface Subscriber {
+  readonly listener: ChangeListener;
+  readonly onLoss: (() => void) | undefined;
+  /** Changes up to this one were delivered already (a position ahead of this server's). */
+  skipThrough: number;
+}
+
+/** Numbers below `through` that were missing are settled once the oldest running transaction is younger than `xid`. */
+interface GapBarrier {
+  readonly through: number;
+  readonly xid: bigint;
+}
+
+export class PostgresChangeFeed implements ChangeFeed {
+  #epoch = '';
+  #db: FeedDatabase;
+  #logger: Logger;
+  /** Tells this server's NOTIFYs from others'. */
+  #instance = randomBytes(6).toString('hex');
+  #window: ChangeEvent[] = [];
+  /** Changes up to this number are not in the window. */
+  #trimmedThrough = 0;
+  /** Every change up to this number is known: delivered, or settled as never committed. */
+  #position = 0;
+  #prunedThrough = 0;
+  #subscribers = new Set<Subscriber>();
+  #barrier: GapBarrier | undefined;
+  #gapWaits = 0;
+  #reading: Promise<void> | undefined;
+  #readAgain = false;
+  #notifying = false;
+  #notifyAgain = false;
+  #timer: NodeJS.Timeout | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  constructor(db: FeedDatabase, logger: Logger) {
+    this.#db = db;
+    this.#logger = logger;
+  }
+
+  /** Loads the epoch and the window from the table, then follows it. */
+  async open(): Promise<void> {
+    const [row] = await this.#db.read(POLL_STATEMENT, [Number.MAX_SAFE_INTEGER, 0]);
+    if (row === undefined) throw new Error('package_indexer_feed has no row');
+    this.#epoch = String(row['epoch']);
+    this.#position = this.#trimmedThrough = this.#prunedThrough = Number(row['pruned_through']);
+    await this.#follow();
+    this.#unlisten = this.#db.listen(CHANNEL, (payload) => {
+      if (payload !== this.#instance) this.#wake();
+    }, () => this.#wake());
+    this.#schedule(SAFETY_POLL_MS);
+  }
+
+  /** Names the database's numbering; known once open. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /** One of this server's statements committed a change: read it, and tell the other servers. */
+  committed(): void {
+    this.#wake();
+    if (this.#notifying) {
+      this.#notifyAgain = true;
+      return;
+    }
+    this.#notifying = true;
+    void this.#notify();
+  }
+
+  subscribe(after: { readonly epoch: string; readonly seq: number } | undefined, listener: ChangeListener, onLoss?: () => void): ChangeSubscription {
+    const subscriber: Subscriber = { listener, onLoss, skipThrough: 0 };
+    let resumed = true;
+    if (after !== undefined) {
+      resumed = after.epoch === this.epoch && after.seq >= this.#trimmedThrough;
+      // a position ahead of this server's was served by a server that read further: wait for it
+      if (resumed) subscriber.skipThrough = after.seq;
+      const missed = resumed && after.seq < this.#position ? this.#window.slice(firstAfter(this.#window, after.seq)) : [];
+      if (missed.length > 0) listener(missed);
+    }
+    this.#subscribers.add(subscriber);
+    return { resumed, close: () => this.#subscribers.delete(subscriber) };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#unlisten?.();
+    await this.#reading;
+  }
+
+  #wake(): void {
+    if (this.#closed) return;
+    if (this.#reading !== undefined) {
+      this.#readAgain = true;
+      return;
+    }
+    this.#reading = this.#follow()
+      .catch((error: unknown) => this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later'))
+      .finally(() => {
+        this.#reading = undefined;
+        if (this.#readAgain) {
+          this.#readAgain = false;
+          this.#wake();
+        }
+      });
+  }
+
+  #schedule(ms: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#schedule(SAFETY_POLL_MS);
+      this.#wake();
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Reads and delivers the changes after the position, batch by batch, until a gap or the end. */
+  async #follow(): Promise<void> {
+    for (;;) {
+      const [row] = await this.#db.read(POLL_STATEMENT, [this.#position, BATCH]);
+      if (row === undefined || this.#closed) return;
+      const rows = row['changes'] as ChangeEvent[];
+      this.#skipPruned(Number(row['pruned_through']));
+      const oldestRunning = BigInt(String(row['oldest_running']));
+      const events: ChangeEvent[] = [];
+      let blockedAt: number | undefined;
+      for (const change of rows) {
+        if (change.seq <= this.#position) continue;
+        if (change.seq !== this.#position + 1 && !this.#settled(change.seq, oldestRunning)) {
+          blockedAt = change.seq;
+          break;
+        }
+        events.push({ seq: change.seq, command: change.command, name: change.name, dependencies: change.dependencies });
+        this.#position = change.seq;
+      }
+      if (this.#barrier !== undefined && this.#position >= this.#barrier.through) this.#barrier = undefined;
+      this.#deliver(events);
+      if (blockedAt !== undefined) {
+        await this.#waitForGap(rows.at(-1)?.seq ?? blockedAt, oldestRunning, events.length > 0);
+        return;
+      }
+      this.#gapWaits = 0;
+      if (rows.length < BATCH) return;
+    }
+  }
+
+  #settled(seq: number, oldestRunning: bigint): boolean {
+    const barrier = this.#barrier;
+    return barrier !== undefined && seq <= barrier.through && oldestRunning > barrier.xid;
+  }
+
+  /** Takes a transaction id that every holder of a missing number below `through` is older than, then reads again later. */
+  async #waitForGap(through: number, oldestRunning: bigint, progressed: boolean): Promise<void> {
+    const barrier = this.#barrier;
+    if (barrier === undefined || oldestRunning > barrier.xid) {
+      const [row] = await this.#db.read(TAKE_ID_STATEMENT, []);
+      this.#barrier = { through, xid: BigInt(String(row?.['xid'])) };
+    }
+    this.#gapWaits = progressed ? 0 : this.#gapWaits + 1;
+    this.#schedule(GAP_WAITS_MS[Math.min(this.#gapWaits, GAP_WAITS_MS.length - 1)] ?? SAFETY_POLL_MS);
+  }
+
+  /** Changes up to `prunedThrough` are gone from the table: if this server had not read them all, they are lost to it. */
+  #skipPruned(prunedThrough: number): void {
+    this.#prunedThrough = Math.max(this.#prunedThrough, prunedThrough);
+    if (prunedThrough <= this.#position) return;
+    this.#logger.warn({ from: this.#position + 1, through: prunedThrough }, 'this server fell behind the change feed by more than its window; those changes are lost to its subscribers');
+    this.#position = this.#trimmedThrough = prunedThrough;
+    this.#window = [];
+    this.#barrier = undefined;
+    for (const subscriber of this.#subscribers) subscriber.onLoss?.();
+  }
+
+  #deliver(events: ChangeEvent[]): void {
+    if (events.length === 0) return;
+    this.#window.push(...events);
+    // trimmed in halves, so that trimming costs O(1) per change
+    if (this.#window.length > 2 * CHANGE_WINDOW) {
+      const kept = this.#window.length - CHANGE_WINDOW;
+      this.#trimmedThrough = this.#window[kept - 1]?.seq ?? this.#trimmedThrough;
+      this.#window = this.#window.slice(kept);
+    }
+    const firstSeq = events[0]?.seq ?? 0;
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.skipThrough < firstSeq) {
+        subscriber.listener(events);
+        continue;
+      }
+      const unseen = events.slice(firstAfter(events, subscriber.skipThrough));
+      if (unseen.length > 0) subscriber.listener(unseen);
+    }
+    this.#prune();
+  }
+
+  /** Keeps the table's window: drops what is older than the window behind this server's position, every half window. */
+  #prune(): void {
+    const through = this.#position - CHANGE_WINDOW;
+    if (through - this.#prunedThrough < CHANGE_WINDOW / 2) return;
+    this.#prunedThrough = through;
+    this.#db.read(PRUNE_STATEMENT, [through]).catch((error: unknown) => {
+      this.#logger.debug({ err: error }, 'pruning the change table failed; another server may be at it');
+    });
+  }
+
+  async #notify(): Promise<void> {
+    do {
+      this.#notifyAgain = false;
+      await this.#db.read(NOTIFY_STATEMENT, [this.#instance]).catch((error: unknown) => {
+        this.#logger.debug({ err: error }, 'could not notify the other servers of a change; they will read it within seconds');
+      });
+    } while (this.#notifyAgain && !this.#closed);
+    this.#notifying = false;
+  }
+}
+
+/** The index of the first event numbered above `seq` (events ascend). */
+function firstAfter(events: readonly ChangeEvent[], seq: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((events[middle] as ChangeEvent).seq <= seq) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
