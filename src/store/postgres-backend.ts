@@ -98,7 +98,7 @@ export class PostgresBackend implements Backend {
     this.changes = new PostgresChangeFeed({
       read: (statement, values) => this.#read(statement, values),
       listen: (channel, onNotify, onListening) => this.#requirePool().listen(channel, onNotify, onListening),
-    }, options.logger);
+    }, options.logger, options.metrics);
   }
 
   async open(): Promise<void> {

@@ -8,23 +8,29 @@
  * and every few seconds in case a notification was lost. It keeps the last WINDOW changes in memory
  * for subscribers that resume, loaded from the table at open, so a client may resume on any server.
  *
- * Numbers are taken before commit, so a reader may see 11 committed while 10 is not (yet, or
- * ever: a statement that lost a race took 10 and rolled back). The follower never passes such a
- * gap until it is sure: every writer takes its transaction id before its number (the change row
- * reads the row the statement wrote), so whoever holds a missing number below the newest row seen
- * has an id below any id taken after that read. The follower takes one such id (a transaction of
- * its own, only when it meets a gap), and once the oldest transaction still running is younger,
- * the holder has finished: the number is there, or never will be. So the feed's order is the
- * numbers' order, and no change is delivered after a larger number.
+ * Numbers are taken at commit (postgres-change-sql.ts) but just before it, so a reader may see 11
+ * committed while 10 is not (yet, or ever: a commit can still fail). The follower never passes
+ * such a gap until it is sure: the number is taken by a trigger on the row the transaction wrote,
+ * so the transaction has its id by then, and whoever holds a missing number below the newest row
+ * seen has an id below any id taken after that read. The follower takes one such id (a
+ * transaction of its own, only when it meets a gap), and once the oldest transaction still
+ * running is younger, the holder has finished: the number is there, or never will be. So no
+ * change is delivered after a larger number, and the numbers' order is one the changes can be
+ * replayed in: a transaction numbered after every check it made cannot depend on one numbered
+ * after it.
  *
  * The NOTIFY is not sent by the writing transaction: a transaction that notifies holds a lock
  * for the whole cluster from before its commit until after it, which would make every write
  * commit one at a time. Each server sends one after its writes commit, at most one at a time.
  */
 import { randomBytes } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { ChangeEvent, ChangeFeed, ChangeListener, ChangeSubscription } from './change-log.js';
 import type { Row } from './postgres-pool.js';
+import { CHANGES_AFTER_STATEMENT, CHANGE_CHANNEL, NOTIFY_STATEMENT, PRUNE_STATEMENT, TAKE_XID_STATEMENT } from './postgres-change-sql.js';
+import { metric } from './postgres-health.js';
 import type { Statement } from './postgres-schema.js';
 
 /** Changes each server keeps for resuming subscribers, and the table keeps at least. */
@@ -34,25 +40,14 @@ const BATCH = 1_000;
 /** The follower reads the table this often even when nothing told it to, in ms. */
 const SAFETY_POLL_MS = 2_000;
 /** Waits before reading again while a gap is not yet settled, in ms; the last repeats. */
-const GAP_WAITS_MS = [2, 5, 10, 25, 50, 100, 250, 500, 1_000] as const;
-const CHANNEL = 'package_indexer_changes';
-
-const POLL_STATEMENT: Statement = {
-  name: 'package_indexer_changes_after',
-  text: `SELECT f.epoch, f.pruned_through, pg_snapshot_xmin(pg_current_snapshot())::text AS oldest_running,
-           (SELECT coalesce(json_agg(c ORDER BY c.seq), '[]')
-            FROM (SELECT seq, command, name, dependencies FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2) c) AS changes
-         FROM package_indexer_feed f`,
-};
-const TAKE_ID_STATEMENT: Statement = { name: 'package_indexer_take_xid', text: 'SELECT pg_current_xact_id()::text AS xid' };
-const NOTIFY_STATEMENT: Statement = { name: 'package_indexer_notify', text: `SELECT pg_notify('${CHANNEL}', $1)` };
-/** $1 the last number to drop. Two servers pruning at once: one fails (40001) and tries later. */
-const PRUNE_STATEMENT: Statement = {
-  name: 'package_indexer_prune_changes',
-  text: `WITH pruned AS (DELETE FROM changes WHERE seq <= $1)
-         UPDATE package_indexer_feed SET pruned_through = $1 WHERE pruned_through < $1`,
-};
-
+const GAP_WAITS_MS = [10, 25, 50, 100, 250, 500, 1_000] as const;
+/**
+ * Reads start at most this often, and NOTIFYs are sent at most this often, in ms: under a stream
+ * of writes each read takes a batch and one NOTIFY stands for many commits, so the feed costs the
+ * database a bounded number of statements a second, not a few per write.
+ */
+const READ_EVERY_MS = 10;
+const NOTIFY_EVERY_MS = 20;
 export interface FeedDatabase {
   read(statement: Statement, values: readonly unknown[]): Promise<Row[]>;
   listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): () => Promise<void>;
@@ -86,29 +81,39 @@ export class PostgresChangeFeed implements ChangeFeed {
   #subscribers = new Set<Subscriber>();
   #barrier: GapBarrier | undefined;
   #gapWaits = 0;
-  #reading: Promise<void> | undefined;
-  #readAgain = false;
-  #notifying = false;
-  #notifyAgain = false;
+  #reads: PacedTask;
+  #notifies: PacedTask;
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
 
-  constructor(db: FeedDatabase, logger: Logger) {
+  #delivered: Gauge;
+  #gapWaitsTotal: Counter;
+
+  constructor(db: FeedDatabase, logger: Logger, metrics: Metrics) {
     this.#db = db;
     this.#logger = logger;
+    const { registry } = metrics;
+    this.#delivered = metric(registry, 'package_indexer_change_feed_seq', () => new Gauge({ name: 'package_indexer_change_feed_seq', help: 'The number of the last change this server\'s change feed delivered.', registers: [registry] }));
+    this.#gapWaitsTotal = metric(registry, 'package_indexer_change_feed_gap_waits_total', () => new Counter({ name: 'package_indexer_change_feed_gap_waits_total', help: 'Reads of the change table that stopped at a missing number until it was settled.', registers: [registry] }));
+    this.#reads = new PacedTask(READ_EVERY_MS, () =>
+      this.#follow().catch((error: unknown) => this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later')));
+    this.#notifies = new PacedTask(NOTIFY_EVERY_MS, () =>
+      this.#db.read(NOTIFY_STATEMENT, [this.#instance]).then(() => {}, (error: unknown) => {
+        this.#logger.debug({ err: error }, 'could not notify the other servers of a change; they will read it within seconds');
+      }));
   }
 
   /** Loads the epoch and the window from the table, then follows it. */
   async open(): Promise<void> {
-    const [row] = await this.#db.read(POLL_STATEMENT, [Number.MAX_SAFE_INTEGER, 0]);
+    const [row] = await this.#db.read(CHANGES_AFTER_STATEMENT, [Number.MAX_SAFE_INTEGER, 0]);
     if (row === undefined) throw new Error('package_indexer_feed has no row');
     this.#epoch = String(row['epoch']);
     this.#position = this.#trimmedThrough = this.#prunedThrough = Number(row['pruned_through']);
     await this.#follow();
-    this.#unlisten = this.#db.listen(CHANNEL, (payload) => {
-      if (payload !== this.#instance) this.#wake();
-    }, () => this.#wake());
+    this.#unlisten = this.#db.listen(CHANGE_CHANNEL, (payload) => {
+      if (payload !== this.#instance) this.#reads.request();
+    }, () => this.#reads.request());
     this.#schedule(SAFETY_POLL_MS);
   }
 
@@ -119,13 +124,8 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   /** One of this server's statements committed a change: read it, and tell the other servers. */
   committed(): void {
-    this.#wake();
-    if (this.#notifying) {
-      this.#notifyAgain = true;
-      return;
-    }
-    this.#notifying = true;
-    void this.#notify();
+    this.#reads.request();
+    this.#notifies.request();
   }
 
   subscribe(after: { readonly epoch: string; readonly seq: number } | undefined, listener: ChangeListener, onLoss?: () => void): ChangeSubscription {
@@ -146,24 +146,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     this.#closed = true;
     clearTimeout(this.#timer);
     await this.#unlisten?.();
-    await this.#reading;
-  }
-
-  #wake(): void {
-    if (this.#closed) return;
-    if (this.#reading !== undefined) {
-      this.#readAgain = true;
-      return;
-    }
-    this.#reading = this.#follow()
-      .catch((error: unknown) => this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later'))
-      .finally(() => {
-        this.#reading = undefined;
-        if (this.#readAgain) {
-          this.#readAgain = false;
-          this.#wake();
-        }
-      });
+    await Promise.all([this.#reads.stop(), this.#notifies.stop()]);
   }
 
   #schedule(ms: number): void {
@@ -171,7 +154,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#schedule(SAFETY_POLL_MS);
-      this.#wake();
+      this.#reads.request();
     }, ms);
     this.#timer.unref();
   }
@@ -179,7 +162,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   /** Reads and delivers the changes after the position, batch by batch, until a gap or the end. */
   async #follow(): Promise<void> {
     for (;;) {
-      const [row] = await this.#db.read(POLL_STATEMENT, [this.#position, BATCH]);
+      const [row] = await this.#db.read(CHANGES_AFTER_STATEMENT, [this.#position, BATCH]);
       if (row === undefined || this.#closed) return;
       const rows = row['changes'] as ChangeEvent[];
       this.#skipPruned(Number(row['pruned_through']));
@@ -198,6 +181,7 @@ export class PostgresChangeFeed implements ChangeFeed {
       if (this.#barrier !== undefined && this.#position >= this.#barrier.through) this.#barrier = undefined;
       this.#deliver(events);
       if (blockedAt !== undefined) {
+        this.#gapWaitsTotal.inc();
         await this.#waitForGap(rows.at(-1)?.seq ?? blockedAt, oldestRunning, events.length > 0);
         return;
       }
@@ -215,7 +199,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   async #waitForGap(through: number, oldestRunning: bigint, progressed: boolean): Promise<void> {
     const barrier = this.#barrier;
     if (barrier === undefined || oldestRunning > barrier.xid) {
-      const [row] = await this.#db.read(TAKE_ID_STATEMENT, []);
+      const [row] = await this.#db.read(TAKE_XID_STATEMENT, []);
       this.#barrier = { through, xid: BigInt(String(row?.['xid'])) };
     }
     this.#gapWaits = progressed ? 0 : this.#gapWaits + 1;
@@ -235,6 +219,7 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   #deliver(events: ChangeEvent[]): void {
     if (events.length === 0) return;
+    this.#delivered.set(this.#position);
     this.#window.push(...events);
     // trimmed in halves, so that trimming costs O(1) per change
     if (this.#window.length > 2 * CHANGE_WINDOW) {
@@ -263,16 +248,6 @@ export class PostgresChangeFeed implements ChangeFeed {
       this.#logger.debug({ err: error }, 'pruning the change table failed; another server may be at it');
     });
   }
-
-  async #notify(): Promise<void> {
-    do {
-      this.#notifyAgain = false;
-      await this.#db.read(NOTIFY_STATEMENT, [this.#instance]).catch((error: unknown) => {
-        this.#logger.debug({ err: error }, 'could not notify the other servers of a change; they will read it within seconds');
-      });
-    } while (this.#notifyAgain && !this.#closed);
-    this.#notifying = false;
-  }
 }
 
 /** The index of the first event numbered above `seq` (events ascend). */
@@ -285,4 +260,51 @@ function firstAfter(events: readonly ChangeEvent[], seq: number): number {
     else high = middle;
   }
   return low;
+}
+
+/** An async task run on request, never twice at once, and started at most once every `everyMs`. */
+class PacedTask {
+  #everyMs: number;
+  #run: () => Promise<void>;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #startedAt = -Infinity;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(everyMs: number, run: () => Promise<void>) {
+    this.#everyMs = everyMs;
+    this.#run = run;
+  }
+
+  request(): void {
+    if (this.#stopped || this.#timer !== undefined) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    const wait = this.#startedAt + this.#everyMs - performance.now();
+    if (wait > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.request();
+      }, wait);
+      this.#timer.unref();
+      return;
+    }
+    this.#startedAt = performance.now();
+    this.#running = this.#run().finally(() => {
+      this.#running = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.request();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
 }

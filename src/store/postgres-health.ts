@@ -138,6 +138,6 @@ export function hasSqlState(error: unknown): error is { code: string; severity: 
 }
 
 /** One metric per registry, even when several backends share it. */
-function metric<T>(registry: Registry, name: string, create: () => T): T {
+export function metric<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

@@ -6,6 +6,7 @@
  * REPEATABLE READ and what it needs from a PostgreSQL-compatible database.
  */
 import { StoreOpenError } from '../errors.js';
+import { CHANGE_TABLES } from './postgres-change-sql.js';
 import { GRAPH_FUNCTIONS } from './postgres-graph-sql.js';
 import type { SqlPool } from './postgres-pool.js';
 
@@ -33,22 +34,7 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
     'CREATE INDEX IF NOT EXISTS dependencies_dependency_idx ON dependencies (dependency, package)',
   ],
   [
-    // every committed change, written by the statement that made it; src/store/postgres-change-feed.ts
-    // reads them in seq order. The identity's sequence must keep CACHE 1: with a cache per session,
-    // a later nextval could return a smaller number, and the feed's gap rule relies on it not.
-    `CREATE TABLE changes (
-       seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-       command text NOT NULL CHECK (command IN ('INDEX', 'REMOVE')),
-       name text COLLATE "C" NOT NULL,
-       dependencies text[] COLLATE "C" NOT NULL
-     )`,
-    // one row: the epoch names this database's numbering; changes up to pruned_through are gone
-    `CREATE TABLE package_indexer_feed (
-       only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-       epoch text NOT NULL,
-       pruned_through bigint NOT NULL DEFAULT 0
-     )`,
-    "INSERT INTO package_indexer_feed (epoch) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12))",
+    ...CHANGE_TABLES,
     ...GRAPH_FUNCTIONS,
   ],
 ];
@@ -67,11 +53,8 @@ export interface Statement {
  * not indexed (23503), aborting the whole statement. Rows kept and rows added are disjoint, so
  * the order in which the CTEs run does not matter.
  *
- * The change is recorded (and its seq returned) only when the package was created or its list
- * changed, and only when every dependency is in this snapshot, so that a refused INDEX takes no
- * number (the foreign key is checked after the statement, when the number would already be
- * taken). The change row reads the upserted row, so the transaction has its id before it takes a
- * number: the change feed's gap rule relies on that order.
+ * The change is recorded (and its provisional number returned) only when the package was created
+ * or its list changed; the row is numbered at commit (postgres-change-sql.ts).
  */
 export const INDEX_STATEMENT: Statement = {
   name: 'package_indexer_index',
@@ -90,8 +73,7 @@ export const INDEX_STATEMENT: Statement = {
          )
          INSERT INTO changes (command, name, dependencies)
          SELECT 'INDEX', package.name, $2::text[] FROM package
-         WHERE (package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added))
-           AND (SELECT count(*) FROM packages WHERE name = ANY ($2::text[])) = cardinality($2::text[])
+         WHERE package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added)
          RETURNING seq`,
 };
 
@@ -99,14 +81,13 @@ export const INDEX_STATEMENT: Statement = {
  * [P-REMOVE-1] its own dependency rows cascade; a dependent's row refuses it (23503). NO ACTION,
  * not RESTRICT: it is checked at the end of the statement, and PostgreSQL 18 reports RESTRICT as
  * 23001 where older versions said 23503. As with INDEX, a change is recorded only for a package
- * that was there and that nothing depends on in this snapshot.
+ * that was there.
  */
 export const REMOVE_STATEMENT: Statement = {
   name: 'package_indexer_remove',
   text: `WITH removed AS (DELETE FROM packages WHERE name = $1 RETURNING name)
          INSERT INTO changes (command, name, dependencies)
          SELECT 'REMOVE', removed.name, '{}' FROM removed
-         WHERE NOT EXISTS (SELECT FROM dependencies WHERE dependency = $1)
          RETURNING seq`,
 };
 

@@ -7,14 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
+import postgres from 'postgres';
 import { PackageGraph } from '../../src/graph/package-graph.js';
+import { createMetrics } from '../../src/metrics.js';
 import { parseLine } from '../../src/protocol/parse.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import type { ChangeEvent } from '../../src/store/change-log.js';
 import type { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { createPostgresJsPool } from '../../src/store/postgres-pool.js';
 import { createTestBackend, startPostgresIndexer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
-import { RawClient, waitFor } from '../helpers/server-harness.js';
+import { RawClient, metricValue, waitFor } from '../helpers/server-harness.js';
 
 let db: TestPostgres;
 before(async () => {
@@ -94,6 +96,47 @@ test('racing writers on two servers: both feeds carry the same changes in an ord
   assert.deepEqual(rows, replayedIndex);
 });
 
+test('a number taken but not yet committed holds the feed back until its transaction ends, committed or rolled back', async (t) => {
+  const url = await db.createDatabase();
+  const metrics = createMetrics({ processMetrics: false });
+  const backend = createTestBackend(url, { metrics });
+  await backend.open();
+  t.after(() => backend.close());
+  const seen = record(t, backend);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  t.after(() => sql.end());
+  for (const outcome of ['commit', 'rollback'] as const) {
+    const waitsBefore = await metricValue(metrics, 'package_indexer_change_feed_gap_waits_total');
+    let numbered!: () => void;
+    let finish!: () => void;
+    const isNumbered = new Promise<void>((resolve) => (numbered = resolve));
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    const transaction = sql.begin(async (tx) => {
+      await tx`INSERT INTO changes (command, name, dependencies) VALUES ('INDEX', ${`held-${outcome}`}, '{}')`;
+      // numbered now rather than at commit, as a commit that is slow to finish would leave it
+      await tx`SET CONSTRAINTS changes_numbered_at_commit IMMEDIATE`;
+      numbered();
+      await held;
+      if (outcome === 'rollback') throw new Error('rolled back on purpose');
+    }).catch(() => {});
+    try {
+      await isNumbered;
+      assert.deepEqual(await run(backend, `INDEX|after-${outcome}|`), ['OK']);
+      const deadline = Date.now() + 10_000;
+      while ((await metricValue(metrics, 'package_indexer_change_feed_gap_waits_total')) === waitsBefore) {
+        assert.ok(Date.now() < deadline, 'the feed stops at the missing number');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.ok(!seen.some((event) => event.name === `after-${outcome}`), 'nothing after the missing number is delivered');
+    } finally {
+      finish();
+      await transaction;
+    }
+    await waitFor(() => seen.some((event) => event.name === `after-${outcome}`), 10_000, `the change after the ${outcome}`);
+  }
+  assert.deepEqual(seen.map((event) => event.name), ['held-commit', 'after-commit', 'after-rollback']);
+});
+
 test('a subscriber resumes on another server from the database\'s window, and a position of another database is refused', async (t) => {
   const url = await db.createDatabase();
   const writer = await openBackend(t, url);
@@ -120,7 +163,7 @@ test('a server that fell behind the table\'s window tells its subscribers, then 
   const subscription = backend.changes.subscribe({ epoch: backend.changes.epoch, seq: newest }, (events) => seen.push(...events), () => losses++);
   t.after(() => subscription.close());
   // as if other servers had committed and pruned ten changes this one never read
-  await db.query(url, `ALTER TABLE changes ALTER COLUMN seq RESTART WITH ${newest + 11}`);
+  await db.query(url, `ALTER SEQUENCE package_indexer_change_numbers RESTART WITH ${newest + 11}`);
   await db.query(url, 'UPDATE package_indexer_feed SET pruned_through = $1', [newest + 10]);
   await run(backend, 'INDEX|b|');
   await waitFor(() => seen.length > 0, 10_000, 'the change after the loss');
