@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
 import type { Backend, IndexCounts } from './backend.js';
 import { orderForExport, type IndexExport } from './index-export.js';
-import { PostgresChangeFeed } from './postgres-change-feed.js';
+import { CHANGE_WINDOW, PostgresChangeFeed } from './postgres-change-feed.js';
 import { snapshotOfExport, type StoreSnapshot } from './store-snapshot.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
@@ -37,6 +37,8 @@ export interface PostgresBackendOptions {
   readonly metrics: Metrics;
   /** The client library, for comparing clients; porsager's `postgres` unless given. */
   readonly createPool?: SqlPoolFactory;
+  /** Changes kept for resuming subscribers, by each server and in the change table. @default 10000 */
+  readonly changeWindow?: number;
 }
 
 /** Attempts of one statement that lost a serialization conflict or a deadlock. */
@@ -98,7 +100,7 @@ export class PostgresBackend implements Backend {
     this.changes = new PostgresChangeFeed({
       read: (statement, values) => this.#read(statement, values),
       listen: (channel, onNotify, onListening) => this.#requirePool().listen(channel, onNotify, onListening),
-    }, options.logger, options.metrics);
+    }, { logger: options.logger, metrics: options.metrics, window: options.changeWindow ?? CHANGE_WINDOW });
   }
 
   async open(): Promise<void> {

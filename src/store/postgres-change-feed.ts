@@ -33,7 +33,7 @@ import { CHANGES_AFTER_STATEMENT, CHANGE_CHANNEL, NOTIFY_STATEMENT, PRUNE_STATEM
 import { metric } from './postgres-health.js';
 import type { Statement } from './postgres-schema.js';
 
-/** Changes each server keeps for resuming subscribers, and the table keeps at least. */
+/** Changes each server keeps for resuming subscribers, and the table keeps at least, by default. */
 export const CHANGE_WINDOW = 10_000;
 /** Rows read at a time. */
 const BATCH = 1_000;
@@ -90,10 +90,14 @@ export class PostgresChangeFeed implements ChangeFeed {
   #delivered: Gauge;
   #gapWaitsTotal: Counter;
 
-  constructor(db: FeedDatabase, logger: Logger, metrics: Metrics) {
+  /** Changes kept in memory (between one and two windows) and in the table (between one and one and a half). */
+  #windowSize: number;
+
+  constructor(db: FeedDatabase, options: { readonly logger: Logger; readonly metrics: Metrics; readonly window: number }) {
     this.#db = db;
-    this.#logger = logger;
-    const { registry } = metrics;
+    this.#logger = options.logger;
+    this.#windowSize = options.window;
+    const { registry } = options.metrics;
     this.#delivered = metric(registry, 'package_indexer_change_feed_seq', () => new Gauge({ name: 'package_indexer_change_feed_seq', help: 'The number of the last change this server\'s change feed delivered.', registers: [registry] }));
     this.#gapWaitsTotal = metric(registry, 'package_indexer_change_feed_gap_waits_total', () => new Counter({ name: 'package_indexer_change_feed_gap_waits_total', help: 'Reads of the change table that stopped at a missing number until it was settled.', registers: [registry] }));
     this.#reads = new PacedTask(READ_EVERY_MS, () =>
@@ -222,8 +226,8 @@ export class PostgresChangeFeed implements ChangeFeed {
     this.#delivered.set(this.#position);
     this.#window.push(...events);
     // trimmed in halves, so that trimming costs O(1) per change
-    if (this.#window.length > 2 * CHANGE_WINDOW) {
-      const kept = this.#window.length - CHANGE_WINDOW;
+    if (this.#window.length > 2 * this.#windowSize) {
+      const kept = this.#window.length - this.#windowSize;
       this.#trimmedThrough = this.#window[kept - 1]?.seq ?? this.#trimmedThrough;
       this.#window = this.#window.slice(kept);
     }
@@ -241,8 +245,8 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   /** Keeps the table's window: drops what is older than the window behind this server's position, every half window. */
   #prune(): void {
-    const through = this.#position - CHANGE_WINDOW;
-    if (through - this.#prunedThrough < CHANGE_WINDOW / 2) return;
+    const through = this.#position - this.#windowSize;
+    if (through - this.#prunedThrough < this.#windowSize / 2) return;
     this.#prunedThrough = through;
     this.#db.read(PRUNE_STATEMENT, [through]).catch((error: unknown) => {
       this.#logger.debug({ err: error }, 'pruning the change table failed; another server may be at it');

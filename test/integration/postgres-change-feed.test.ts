@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import postgres from 'postgres';
 import { PackageGraph } from '../../src/graph/package-graph.js';
+import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { parseLine } from '../../src/protocol/parse.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import type { ChangeEvent } from '../../src/store/change-log.js';
-import type { PostgresBackend } from '../../src/store/postgres-backend.js';
+import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { createPostgresJsPool } from '../../src/store/postgres-pool.js';
 import { createTestBackend, startPostgresIndexer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, metricValue, waitFor } from '../helpers/server-harness.js';
@@ -151,6 +152,41 @@ test('a subscriber resumes on another server from the database\'s window, and a 
   const elsewhere = later.changes.subscribe({ epoch: 'another-database', seq: 1 }, () => assert.fail('nothing to replay'));
   elsewhere.close();
   assert.equal(elsewhere.resumed, false);
+});
+
+test('the change table keeps a bounded window, and a server opened later resumes within it and no further back', async (t) => {
+  const url = await db.createDatabase();
+  const open = async (): Promise<PostgresBackend> => {
+    const backend = new PostgresBackend({ url, poolSize: 2, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }), changeWindow: 10 });
+    await backend.open();
+    t.after(() => backend.close());
+    return backend;
+  };
+  const writer = await open();
+  const seen = record(t, writer);
+  for (let round = 0; round < 20; round++) assert.deepEqual(await run(writer, `INDEX|p${round}|`, `REMOVE|p${round}|`), ['OK', 'OK']);
+  await waitFor(() => seen.length === 40, 10_000, 'forty changes');
+  const table = async (): Promise<{ kept: number; prunedThrough: number }> => {
+    const [row] = await db.query(url, 'SELECT (SELECT count(*)::int FROM changes) AS kept, (SELECT pruned_through::int FROM package_indexer_feed) AS pruned');
+    return { kept: Number(row?.['kept']), prunedThrough: Number(row?.['pruned']) };
+  };
+  const deadline = Date.now() + 10_000;
+  while ((await table()).prunedThrough < 25) {
+    assert.ok(Date.now() < deadline, 'the table is pruned');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const { kept, prunedThrough } = await table();
+  assert.ok(kept >= 10 && kept <= 15, `the table keeps between one and one and a half windows (${kept})`);
+  const later = await open();
+  const { epoch } = later.changes;
+  const resumed: ChangeEvent[] = [];
+  const within = later.changes.subscribe({ epoch, seq: 35 }, (events) => resumed.push(...events));
+  within.close();
+  assert.equal(within.resumed, true);
+  assert.deepEqual(resumed.map((event) => event.seq), [36, 37, 38, 39, 40]);
+  const beyond = later.changes.subscribe({ epoch, seq: prunedThrough - 1 }, () => assert.fail('nothing to replay'));
+  beyond.close();
+  assert.equal(beyond.resumed, false);
 });
 
 test('a server that fell behind the table\'s window tells its subscribers, then goes on with later changes', async (t) => {
