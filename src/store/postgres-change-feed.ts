@@ -48,6 +48,7 @@ const GAP_WAITS_MS = [10, 25, 50, 100, 250, 500, 1_000] as const;
  */
 const READ_EVERY_MS = 10;
 const NOTIFY_EVERY_MS = 20;
+
 export interface FeedDatabase {
   read(statement: Statement, values: readonly unknown[]): Promise<Row[]>;
   listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): () => Promise<void>;
@@ -60,7 +61,7 @@ interface Subscriber {
   skipThrough: number;
 }
 
-/** Numbers below `through` that were missing are settled once the oldest running transaction is younger than `xid`. */
+/** Numbers missing up to `through` are settled once the oldest running transaction is younger than `xid`. */
 interface GapBarrier {
   readonly through: number;
   readonly xid: bigint;
@@ -86,10 +87,8 @@ export class PostgresChangeFeed implements ChangeFeed {
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
-
   #delivered: Gauge;
   #gapWaitsTotal: Counter;
-
   /** Changes kept in memory (between one and two windows) and in the table (between one and one and a half). */
   #windowSize: number;
 
@@ -114,11 +113,16 @@ export class PostgresChangeFeed implements ChangeFeed {
     if (row === undefined) throw new Error('package_indexer_feed has no row');
     this.#epoch = String(row['epoch']);
     this.#position = this.#trimmedThrough = this.#prunedThrough = Number(row['pruned_through']);
-    await this.#follow();
+    this.#schedule(SAFETY_POLL_MS);
+    try {
+      await this.#follow();
+    } catch (error) {
+      clearTimeout(this.#timer);
+      throw error;
+    }
     this.#unlisten = this.#db.listen(CHANGE_CHANNEL, (payload) => {
       if (payload !== this.#instance) this.#reads.request();
     }, () => this.#reads.request());
-    this.#schedule(SAFETY_POLL_MS);
   }
 
   /** Names the database's numbering; known once open. */
