@@ -78,9 +78,15 @@ const createPgPool: SqlPoolFactory = (options) => {
         }
       };
       void start();
-      return async () => {
-        stopped = true;
-        await client?.end().catch(() => {});
+      return {
+        async query(text, values) {
+          if (client === undefined) throw new Error('not listening');
+          return (await client.query<Row>(text, values as unknown[])).rows;
+        },
+        async close() {
+          stopped = true;
+          await client?.end().catch(() => {});
+        },
       };
     },
     end: () => pool.end(),

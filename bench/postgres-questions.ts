@@ -36,9 +36,10 @@ const { values } = parseArgs({
 /** Rows per INSERT while loading. */
 const LOAD_CHUNK = 50_000;
 
-const dataset: Package[] = values.data !== undefined
-  ? await readHomebrewDump(values.data)
-  : generateDataset({ packages: Number(values.packages), meanDeps: Number(values['mean-deps']), seed: Number(values.seed) });
+const dataset: Package[] =
+  values.data !== undefined
+    ? await readHomebrewDump(values.data)
+    : generateDataset({ packages: Number(values.packages), meanDeps: Number(values['mean-deps']), seed: Number(values.seed) });
 const edges = dataset.reduce((sum, pkg) => sum + pkg.deps.length, 0);
 process.stderr.write(`dataset: ${dataset.length} packages, ${edges} dependencies\n`);
 
@@ -55,7 +56,12 @@ try {
   const [first, second] = values.names?.split(',') ?? [top, last];
   const reader = backend.reader;
   const rows: string[][] = [];
-  const ask = async (question: string, fromPostgres: () => Promise<unknown>, fromGraph: () => unknown, same: (a: unknown, b: unknown) => void = assert.deepEqual): Promise<void> => {
+  const ask = async (
+    question: string,
+    fromPostgres: () => Promise<unknown>,
+    fromGraph: () => unknown,
+    same: (a: unknown, b: unknown) => void = assert.deepEqual,
+  ): Promise<void> => {
     let startedAt = performance.now();
     const answer = await fromPostgres();
     const postgresMs = performance.now() - startedAt;
@@ -71,13 +77,42 @@ try {
     rows.push([question, postgresMs.toFixed(1), graphMs.toFixed(1), agree, summarize(answer)]);
   };
   const all = Number.POSITIVE_INFINITY;
-  await ask(`dependents of ${first}, all`, () => reader.closure(first as string, 'dependents', all, 100), () => closureOf(graph, first as string, 'dependents', all, 100));
-  await ask(`dependents of ${first}, depth 1`, () => reader.closure(first as string, 'dependents', 1, 100), () => closureOf(graph, first as string, 'dependents', 1, 100));
-  await ask(`dependencies of ${second}, all`, () => reader.closure(second as string, 'dependencies', all, 100), () => closureOf(graph, second as string, 'dependencies', all, 100));
-  await ask(`install order of ${second}`, () => reader.installOrder(second as string, 1000), () => installOrderOf(graph, second as string, 1000));
-  await ask(`path ${second} -> ${first}`, () => reader.path(second as string, first as string), () => shortestPath(graph, second as string, first as string), (a, b) => assert.equal((a as string[] | undefined)?.length, (b as string[] | undefined)?.length));
-  await ask('cycles', () => reader.cycles(100), () => cyclesOf(graph, 100));
-  await ask('summary', () => reader.summary(10, 10), () => summaryOf(graph, 10, 10));
+  await ask(
+    `dependents of ${first}, all`,
+    () => reader.closure(first as string, 'dependents', all, 100),
+    () => closureOf(graph, first as string, 'dependents', all, 100),
+  );
+  await ask(
+    `dependents of ${first}, depth 1`,
+    () => reader.closure(first as string, 'dependents', 1, 100),
+    () => closureOf(graph, first as string, 'dependents', 1, 100),
+  );
+  await ask(
+    `dependencies of ${second}, all`,
+    () => reader.closure(second as string, 'dependencies', all, 100),
+    () => closureOf(graph, second as string, 'dependencies', all, 100),
+  );
+  await ask(
+    `install order of ${second}`,
+    () => reader.installOrder(second as string, 1000),
+    () => installOrderOf(graph, second as string, 1000),
+  );
+  await ask(
+    `path ${second} -> ${first}`,
+    () => reader.path(second as string, first as string),
+    () => shortestPath(graph, second as string, first as string),
+    (a, b) => assert.equal((a as string[] | undefined)?.length, (b as string[] | undefined)?.length),
+  );
+  await ask(
+    'cycles',
+    () => reader.cycles(100),
+    () => cyclesOf(graph, 100),
+  );
+  await ask(
+    'summary',
+    () => reader.summary(10, 10),
+    () => summaryOf(graph, 10, 10),
+  );
   const widths = [40, 12, 10, 6];
   process.stdout.write(`${['question', 'postgres ms', 'graph ms', 'same', 'answer'].map((cell, k) => cell.padEnd(widths[k] ?? 0)).join(' ')}\n`);
   for (const row of rows) process.stdout.write(`${row.map((cell, k) => cell.padEnd(widths[k] ?? 0)).join(' ')}\n`);

@@ -97,10 +97,11 @@ export class PostgresBackend implements Backend {
     this.#location = redactDatabaseUrl(options.url);
     this.description = `postgres ${this.#location} (pool ${options.poolSize})`;
     this.#health = new PostgresHealth(options.logger, options.metrics, () => this.#probe());
-    this.changes = new PostgresChangeFeed({
-      read: (statement, values) => this.#read(statement, values),
-      listen: (channel, onNotify, onListening) => this.#requirePool().listen(channel, onNotify, onListening),
-    }, { logger: options.logger, metrics: options.metrics, window: options.changeWindow ?? CHANGE_WINDOW });
+    this.changes = new PostgresChangeFeed((channel, onNotify, onListening) => this.#requirePool().listen(channel, onNotify, onListening), {
+      logger: options.logger,
+      metrics: options.metrics,
+      window: options.changeWindow ?? CHANGE_WINDOW,
+    });
   }
 
   async open(): Promise<void> {

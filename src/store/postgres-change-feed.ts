@@ -28,7 +28,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { ChangeEvent, ChangeFeed, ChangeListener, ChangeSubscription } from './change-log.js';
-import type { Row } from './postgres-pool.js';
+import type { ListeningSession, Row } from './postgres-pool.js';
 import { CHANGES_AFTER_STATEMENT, CHANGE_CHANNEL, NOTIFY_STATEMENT, PRUNE_STATEMENT, TAKE_XID_STATEMENT } from './postgres-change-sql.js';
 import { metric } from './postgres-health.js';
 import type { Statement } from './postgres-schema.js';
@@ -49,10 +49,8 @@ const GAP_WAITS_MS = [10, 25, 50, 100, 250, 500, 1_000] as const;
 const READ_EVERY_MS = 10;
 const NOTIFY_EVERY_MS = 20;
 
-export interface FeedDatabase {
-  read(statement: Statement, values: readonly unknown[]): Promise<Row[]>;
-  listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): () => Promise<void>;
-}
+/** Opens the connection the feed listens and reads on (SqlPool.listen). */
+export type OpenFeedSession = (channel: string, onNotify: (payload: string) => void, onListening: () => void) => ListeningSession;
 
 interface Subscriber {
   readonly listener: ChangeListener;
@@ -69,7 +67,10 @@ interface GapBarrier {
 
 export class PostgresChangeFeed implements ChangeFeed {
   #epoch = '';
-  #db: FeedDatabase;
+  #openSession: OpenFeedSession;
+  #session: ListeningSession | undefined;
+  /** Set once the window is loaded: notifications before that change nothing. */
+  #following = false;
   #logger: Logger;
   /** Tells this server's NOTIFYs from others'. */
   #instance = randomBytes(6).toString('hex');
@@ -85,44 +86,75 @@ export class PostgresChangeFeed implements ChangeFeed {
   #reads: PacedTask;
   #notifies: PacedTask;
   #timer: NodeJS.Timeout | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
   #delivered: Gauge;
   #gapWaitsTotal: Counter;
   /** Changes kept in memory (between one and two windows) and in the table (between one and one and a half). */
   #windowSize: number;
 
-  constructor(db: FeedDatabase, options: { readonly logger: Logger; readonly metrics: Metrics; readonly window: number }) {
-    this.#db = db;
+  constructor(openSession: OpenFeedSession, options: { readonly logger: Logger; readonly metrics: Metrics; readonly window: number }) {
+    this.#openSession = openSession;
     this.#logger = options.logger;
     this.#windowSize = options.window;
     const { registry } = options.metrics;
-    this.#delivered = metric(registry, 'package_indexer_change_feed_seq', () => new Gauge({ name: 'package_indexer_change_feed_seq', help: 'The number of the last change this server\'s change feed delivered.', registers: [registry] }));
-    this.#gapWaitsTotal = metric(registry, 'package_indexer_change_feed_gap_waits_total', () => new Counter({ name: 'package_indexer_change_feed_gap_waits_total', help: 'Reads of the change table that stopped at a missing number until it was settled.', registers: [registry] }));
+    this.#delivered = metric(
+      registry,
+      'package_indexer_change_feed_seq',
+      () =>
+        new Gauge({
+          name: 'package_indexer_change_feed_seq',
+          help: "The number of the last change this server's change feed delivered.",
+          registers: [registry],
+        }),
+    );
+    this.#gapWaitsTotal = metric(
+      registry,
+      'package_indexer_change_feed_gap_waits_total',
+      () =>
+        new Counter({
+          name: 'package_indexer_change_feed_gap_waits_total',
+          help: 'Reads of the change table that stopped at a missing number until it was settled.',
+          registers: [registry],
+        }),
+    );
     this.#reads = new PacedTask(READ_EVERY_MS, () =>
-      this.#follow().catch((error: unknown) => this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later')));
+      this.#follow().catch((error: unknown) => this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later')),
+    );
     this.#notifies = new PacedTask(NOTIFY_EVERY_MS, () =>
-      this.#db.read(NOTIFY_STATEMENT, [this.#instance]).then(() => {}, (error: unknown) => {
-        this.#logger.debug({ err: error }, 'could not notify the other servers of a change; they will read it within seconds');
-      }));
+      this.#read(NOTIFY_STATEMENT, [this.#instance]).then(
+        () => {},
+        (error: unknown) => {
+          this.#logger.debug({ err: error }, 'could not notify the other servers of a change; they will read it within seconds');
+        },
+      ),
+    );
   }
 
-  /** Loads the epoch and the window from the table, then follows it. */
+  /**
+   * Opens the feed's own connection (its reads never wait behind the commands' statements on the
+   * pool, nor hold a pooled connection), loads the epoch and the window, then follows the table.
+   */
   async open(): Promise<void> {
-    const [row] = await this.#db.read(CHANGES_AFTER_STATEMENT, [Number.MAX_SAFE_INTEGER, 0]);
-    if (row === undefined) throw new Error('package_indexer_feed has no row');
-    this.#epoch = String(row['epoch']);
-    this.#position = this.#trimmedThrough = this.#prunedThrough = Number(row['pruned_through']);
-    this.#schedule(SAFETY_POLL_MS);
+    const wake = (): void => {
+      if (this.#following) this.#reads.request();
+    };
+    const session = this.#openSession(CHANGE_CHANNEL, (payload) => (payload === this.#instance ? undefined : wake()), wake);
+    this.#session = session;
     try {
+      const [row] = await this.#read(CHANGES_AFTER_STATEMENT, [Number.MAX_SAFE_INTEGER, 0]);
+      if (row === undefined) throw new Error('package_indexer_feed has no row');
+      this.#epoch = String(row['epoch']);
+      this.#position = this.#trimmedThrough = this.#prunedThrough = Number(row['pruned_through']);
+      this.#schedule(SAFETY_POLL_MS);
       await this.#follow();
     } catch (error) {
       clearTimeout(this.#timer);
+      this.#session = undefined;
+      await session.close();
       throw error;
     }
-    this.#unlisten = this.#db.listen(CHANGE_CHANNEL, (payload) => {
-      if (payload !== this.#instance) this.#reads.request();
-    }, () => this.#reads.request());
+    this.#following = true;
+    this.#reads.request();
   }
 
   /** Names the database's numbering; known once open. */
@@ -153,8 +185,14 @@ export class PostgresChangeFeed implements ChangeFeed {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
-    await this.#unlisten?.();
     await Promise.all([this.#reads.stop(), this.#notifies.stop()]);
+    await this.#session?.close();
+  }
+
+  #read(statement: Statement, values: readonly unknown[]): Promise<Row[]> {
+    const session = this.#session;
+    if (session === undefined) return Promise.reject(new Error('the change feed is not open'));
+    return session.query(statement.text, values);
   }
 
   #schedule(ms: number): void {
@@ -170,7 +208,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   /** Reads and delivers the changes after the position, batch by batch, until a gap or the end. */
   async #follow(): Promise<void> {
     for (;;) {
-      const [row] = await this.#db.read(CHANGES_AFTER_STATEMENT, [this.#position, BATCH]);
+      const [row] = await this.#read(CHANGES_AFTER_STATEMENT, [this.#position, BATCH]);
       if (row === undefined || this.#closed) return;
       const rows = row['changes'] as ChangeEvent[];
       this.#skipPruned(Number(row['pruned_through']));
@@ -207,7 +245,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   async #waitForGap(through: number, oldestRunning: bigint, progressed: boolean): Promise<void> {
     const barrier = this.#barrier;
     if (barrier === undefined || oldestRunning > barrier.xid) {
-      const [row] = await this.#db.read(TAKE_XID_STATEMENT, []);
+      const [row] = await this.#read(TAKE_XID_STATEMENT, []);
       this.#barrier = { through, xid: BigInt(String(row?.['xid'])) };
     }
     this.#gapWaits = progressed ? 0 : this.#gapWaits + 1;
@@ -218,7 +256,10 @@ export class PostgresChangeFeed implements ChangeFeed {
   #skipPruned(prunedThrough: number): void {
     this.#prunedThrough = Math.max(this.#prunedThrough, prunedThrough);
     if (prunedThrough <= this.#position) return;
-    this.#logger.warn({ from: this.#position + 1, through: prunedThrough }, 'this server fell behind the change feed by more than its window; those changes are lost to its subscribers');
+    this.#logger.warn(
+      { from: this.#position + 1, through: prunedThrough },
+      'this server fell behind the change feed by more than its window; those changes are lost to its subscribers',
+    );
     this.#position = this.#trimmedThrough = prunedThrough;
     this.#window = [];
     this.#barrier = undefined;
@@ -252,7 +293,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     const through = this.#position - this.#windowSize;
     if (through - this.#prunedThrough < this.#windowSize / 2) return;
     this.#prunedThrough = through;
-    this.#db.read(PRUNE_STATEMENT, [through]).catch((error: unknown) => {
+    this.#read(PRUNE_STATEMENT, [through]).catch((error: unknown) => {
       this.#logger.debug({ err: error }, 'pruning the change table failed; another server may be at it');
     });
   }

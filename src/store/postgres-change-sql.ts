@@ -39,7 +39,7 @@ export const CHANGE_TABLES: readonly string[] = [
      epoch text NOT NULL,
      pruned_through bigint NOT NULL DEFAULT 0
    )`,
-  "INSERT INTO package_indexer_feed (epoch) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12))",
+  'INSERT INTO package_indexer_feed (epoch) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12))',
 ];
 
 /** $1 the last number known, $2 how many rows; with the snapshot's oldest running transaction. */

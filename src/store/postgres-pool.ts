@@ -20,13 +20,20 @@ export interface SqlPool {
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
   /**
-   * LISTENs on `channel` on a connection of its own, calling `onNotify` with each payload, and
+   * A connection of its own that LISTENs on `channel`, calling `onNotify` with each payload, and
    * `onListening` each time the LISTEN is in place (notifications sent while it was not are lost).
-   * A broken connection is replaced after a pause; the returned function stops listening.
+   * A broken connection is replaced after a pause. Its statements never wait behind the pool's.
    */
-  listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): () => Promise<void>;
+  listen(channel: string, onNotify: (payload: string) => void, onListening: () => void): ListeningSession;
   /** Closes every connection. */
   end(): Promise<void>;
+}
+
+export interface ListeningSession {
+  /** Runs one statement on the listening connection. */
+  query(text: string, values: readonly unknown[]): Promise<Row[]>;
+  /** Stops listening and closes the connection. */
+  close(): Promise<void>;
 }
 
 export interface SqlPoolOptions {
@@ -104,9 +111,9 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
 };
 
 /**
- * A one-connection client of its own for LISTEN. Not the library's `sql.listen`: that one
- * re-listens as soon as its connection closes, which, with the reconnect backoff turned off,
- * retries in a tight loop for as long as the database is down.
+ * A one-connection client of its own for LISTEN and the change feed's reads. Not the library's
+ * `sql.listen`: that one re-listens as soon as its connection closes, which, with the reconnect
+ * backoff turned off, retries in a tight loop for as long as the database is down.
  */
 function listenWithPostgresJs(
   session: { url: string; options: string },
@@ -114,7 +121,7 @@ function listenWithPostgresJs(
   channel: string,
   onNotify: (payload: string) => void,
   onListening: () => void,
-): () => Promise<void> {
+): ListeningSession {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const relistenLater = (): void => {
@@ -148,9 +155,15 @@ function listenWithPostgresJs(
     }
   };
   void start();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await sql.end({ timeout: 1 });
+  type Values = Parameters<typeof sql.unsafe>[1];
+  return {
+    async query(text, values) {
+      return (await rejectAfter(sql.unsafe(text, values as Values, { prepare: true }).execute(), options.queryTimeoutMs)) as unknown as Row[];
+    },
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await sql.end({ timeout: 1 });
+    },
   };
 }

@@ -82,4 +82,3 @@ export class PostgresReader implements IndexReader {
 
   async close(): Promise<void> {}
 }
-

@@ -33,10 +33,7 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
     // the RESTRICT check on REMOVE and the dependents list look rows up by dependency
     'CREATE INDEX IF NOT EXISTS dependencies_dependency_idx ON dependencies (dependency, package)',
   ],
-  [
-    ...CHANGE_TABLES,
-    ...GRAPH_FUNCTIONS,
-  ],
+  [...CHANGE_TABLES, ...GRAPH_FUNCTIONS],
 ];
 
 export interface Statement {

@@ -16,7 +16,7 @@ import type { Command, Reply } from '../../src/protocol/types.js';
 import type { ChangeEvent } from '../../src/store/change-log.js';
 import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { createPostgresJsPool } from '../../src/store/postgres-pool.js';
-import { createTestBackend, startPostgresIndexer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { createTestBackend, startOwnTestPostgres, startPostgresIndexer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, metricValue, waitFor } from '../helpers/server-harness.js';
 
 let db: TestPostgres;
@@ -33,7 +33,12 @@ async function openBackend(t: TestContext, url: string): Promise<PostgresBackend
 }
 
 function run(backend: PostgresBackend, ...lines: string[]): Promise<Reply[]> {
-  return new Promise((resolve) => backend.execute(lines.map((line) => parseLine(line) as Command), resolve));
+  return new Promise((resolve) =>
+    backend.execute(
+      lines.map((line) => parseLine(line) as Command),
+      resolve,
+    ),
+  );
 }
 
 /** Everything the backend's feed delivers from now on. */
@@ -49,7 +54,7 @@ async function newestSeq(url: string): Promise<number> {
   return Number(row?.['seq']);
 }
 
-test('a change committed through one server shows in the other server\'s feed with the same number', async (t) => {
+test("a change committed through one server shows in the other server's feed with the same number", async (t) => {
   const url = await db.createDatabase();
   const [one, two] = [await openBackend(t, url), await openBackend(t, url)];
   assert.equal(one.changes.epoch, two.changes.epoch);
@@ -59,11 +64,14 @@ test('a change committed through one server shows in the other server\'s feed wi
   assert.deepEqual(await run(one, 'REMOVE|b|'), ['OK']);
   await waitFor(() => seenByOne.length >= 3 && seenByTwo.length >= 3, 10_000, 'both feeds to carry three changes');
   assert.deepEqual(seenByTwo, seenByOne);
-  assert.deepEqual(seenByOne.map(({ command, name, dependencies }) => [command, name, dependencies]), [
-    ['INDEX', 'a', []],
-    ['INDEX', 'b', ['a']],
-    ['REMOVE', 'b', []],
-  ]);
+  assert.deepEqual(
+    seenByOne.map(({ command, name, dependencies }) => [command, name, dependencies]),
+    [
+      ['INDEX', 'a', []],
+      ['INDEX', 'b', ['a']],
+      ['REMOVE', 'b', []],
+    ],
+  );
 });
 
 test('racing writers on two servers: both feeds carry the same changes in an order that replays to the database', async (t) => {
@@ -77,7 +85,12 @@ test('racing writers on two servers: both feeds carry the same changes in an ord
     for (let round = 0; round < 40; round++) {
       const name = names[(k + round) % names.length] as string;
       const dependency = names[(k + round + 1) % names.length] as string;
-      await run(servers[k % 2] as PostgresBackend, `INDEX|${dependency}|`, `INDEX|${name}|${round % 3 === 0 ? '' : dependency}`, `REMOVE|${round % 2 === 0 ? name : dependency}|`);
+      await run(
+        servers[k % 2] as PostgresBackend,
+        `INDEX|${dependency}|`,
+        `INDEX|${name}|${round % 3 === 0 ? '' : dependency}`,
+        `REMOVE|${round % 2 === 0 ? name : dependency}|`,
+      );
     }
   };
   await Promise.all(Array.from({ length: 8 }, (_, k) => client(k)));
@@ -92,7 +105,10 @@ test('racing writers on two servers: both feeds carry the same changes in an ord
     const outcome = event.command === 'INDEX' ? replayed.index(event.name, event.dependencies) : replayed.remove(event.name);
     assert.equal(outcome, 'ok', `change ${event.seq} (${event.command} ${event.name}) replays`);
   }
-  const rows = await db.query(url, "SELECT p.name, coalesce(string_agg(d.dependency, ',' ORDER BY d.dependency), '') AS deps FROM packages p LEFT JOIN dependencies d ON d.package = p.name GROUP BY p.name ORDER BY p.name");
+  const rows = await db.query(
+    url,
+    "SELECT p.name, coalesce(string_agg(d.dependency, ',' ORDER BY d.dependency), '') AS deps FROM packages p LEFT JOIN dependencies d ON d.package = p.name GROUP BY p.name ORDER BY p.name",
+  );
   const replayedIndex = names.filter((name) => replayed.has(name)).map((name) => ({ name, deps: [...(replayed.dependenciesOf(name) ?? [])].sort().join(',') }));
   assert.deepEqual(rows, replayedIndex);
 });
@@ -112,14 +128,16 @@ test('a number taken but not yet committed holds the feed back until its transac
     let finish!: () => void;
     const isNumbered = new Promise<void>((resolve) => (numbered = resolve));
     const held = new Promise<void>((resolve) => (finish = resolve));
-    const transaction = sql.begin(async (tx) => {
-      await tx`INSERT INTO changes (command, name, dependencies) VALUES ('INDEX', ${`held-${outcome}`}, '{}')`;
-      // numbered now rather than at commit, as a commit that is slow to finish would leave it
-      await tx`SET CONSTRAINTS changes_numbered_at_commit IMMEDIATE`;
-      numbered();
-      await held;
-      if (outcome === 'rollback') throw new Error('rolled back on purpose');
-    }).catch(() => {});
+    const transaction = sql
+      .begin(async (tx) => {
+        await tx`INSERT INTO changes (command, name, dependencies) VALUES ('INDEX', ${`held-${outcome}`}, '{}')`;
+        // numbered now rather than at commit, as a commit that is slow to finish would leave it
+        await tx`SET CONSTRAINTS changes_numbered_at_commit IMMEDIATE`;
+        numbered();
+        await held;
+        if (outcome === 'rollback') throw new Error('rolled back on purpose');
+      })
+      .catch(() => {});
     try {
       await isNumbered;
       assert.deepEqual(await run(backend, `INDEX|after-${outcome}|`), ['OK']);
@@ -135,10 +153,13 @@ test('a number taken but not yet committed holds the feed back until its transac
     }
     await waitFor(() => seen.some((event) => event.name === `after-${outcome}`), 10_000, `the change after the ${outcome}`);
   }
-  assert.deepEqual(seen.map((event) => event.name), ['held-commit', 'after-commit', 'after-rollback']);
+  assert.deepEqual(
+    seen.map((event) => event.name),
+    ['held-commit', 'after-commit', 'after-rollback'],
+  );
 });
 
-test('a subscriber resumes on another server from the database\'s window, and a position of another database is refused', async (t) => {
+test("a subscriber resumes on another server from the database's window, and a position of another database is refused", async (t) => {
   const url = await db.createDatabase();
   const writer = await openBackend(t, url);
   await run(writer, 'INDEX|a|', 'INDEX|b|a', 'INDEX|c|b', 'REMOVE|c|');
@@ -148,7 +169,13 @@ test('a subscriber resumes on another server from the database\'s window, and a 
   const subscription = later.changes.subscribe({ epoch: writer.changes.epoch, seq: newest - 2 }, (events) => replayed.push(...events));
   t.after(() => subscription.close());
   assert.equal(subscription.resumed, true);
-  assert.deepEqual(replayed.map(({ command, name }) => [command, name]), [['INDEX', 'c'], ['REMOVE', 'c']]);
+  assert.deepEqual(
+    replayed.map(({ command, name }) => [command, name]),
+    [
+      ['INDEX', 'c'],
+      ['REMOVE', 'c'],
+    ],
+  );
   const elsewhere = later.changes.subscribe({ epoch: 'another-database', seq: 1 }, () => assert.fail('nothing to replay'));
   elsewhere.close();
   assert.equal(elsewhere.resumed, false);
@@ -183,20 +210,27 @@ test('the change table keeps a bounded window, and a server opened later resumes
   const within = later.changes.subscribe({ epoch, seq: 35 }, (events) => resumed.push(...events));
   within.close();
   assert.equal(within.resumed, true);
-  assert.deepEqual(resumed.map((event) => event.seq), [36, 37, 38, 39, 40]);
+  assert.deepEqual(
+    resumed.map((event) => event.seq),
+    [36, 37, 38, 39, 40],
+  );
   const beyond = later.changes.subscribe({ epoch, seq: prunedThrough - 1 }, () => assert.fail('nothing to replay'));
   beyond.close();
   assert.equal(beyond.resumed, false);
 });
 
-test('a server that fell behind the table\'s window tells its subscribers, then goes on with later changes', async (t) => {
+test("a server that fell behind the table's window tells its subscribers, then goes on with later changes", async (t) => {
   const url = await db.createDatabase();
   const backend = await openBackend(t, url);
   await run(backend, 'INDEX|a|');
   const newest = await newestSeq(url);
   const seen: ChangeEvent[] = [];
   let losses = 0;
-  const subscription = backend.changes.subscribe({ epoch: backend.changes.epoch, seq: newest }, (events) => seen.push(...events), () => losses++);
+  const subscription = backend.changes.subscribe(
+    { epoch: backend.changes.epoch, seq: newest },
+    (events) => seen.push(...events),
+    () => losses++,
+  );
   t.after(() => subscription.close());
   // as if other servers had committed and pruned ten changes this one never read
   await db.query(url, `ALTER SEQUENCE package_indexer_change_numbers RESTART WITH ${newest + 11}`);
@@ -204,35 +238,46 @@ test('a server that fell behind the table\'s window tells its subscribers, then 
   await run(backend, 'INDEX|b|');
   await waitFor(() => seen.length > 0, 10_000, 'the change after the loss');
   assert.equal(losses, 1);
-  assert.deepEqual(seen.map(({ seq, name }) => [seq, name]), [[newest + 11, 'b']]);
+  assert.deepEqual(
+    seen.map(({ seq, name }) => [seq, name]),
+    [[newest + 11, 'b']],
+  );
   const stale = backend.changes.subscribe({ epoch: backend.changes.epoch, seq: newest }, () => {});
   stale.close();
   assert.equal(stale.resumed, false);
 });
 
-test('the listening connection hears other sessions\' notifications, and listens again after the database restarts', async () => {
-  const url = await db.createDatabase();
+test("the listening connection hears other sessions' notifications, listens again after the database restarts, and runs statements", async (t) => {
+  // a cluster of its own, since it is restarted
+  const own = await startOwnTestPostgres();
+  t.after(() => own.close());
+  const url = await own.createDatabase();
   const pool = createPostgresJsPool({ url, size: 1, connectTimeoutMs: 5_000, queryTimeoutMs: 15_000 });
   const heard: string[] = [];
   let listening = 0;
-  const stop = pool.listen('package_indexer_test', (payload) => heard.push(payload), () => listening++);
+  const session = pool.listen(
+    'package_indexer_test',
+    (payload) => heard.push(payload),
+    () => listening++,
+  );
   try {
     await waitFor(() => listening === 1, 10_000, 'LISTEN');
-    await db.query(url, "SELECT pg_notify('package_indexer_test', 'first')");
+    await own.query(url, "SELECT pg_notify('package_indexer_test', 'first')");
     await waitFor(() => heard.length === 1, 10_000, 'the first notification');
-    await db.stop();
-    await db.start();
+    await own.stop();
+    await own.start();
     await waitFor(() => listening === 2, 20_000, 'LISTEN again');
-    await db.query(url, "SELECT pg_notify('package_indexer_test', 'second')");
+    await own.query(url, "SELECT pg_notify('package_indexer_test', 'second')");
     await waitFor(() => heard.length === 2, 10_000, 'the second notification');
     assert.deepEqual(heard, ['first', 'second']);
+    assert.deepEqual([...(await session.query('SELECT $1::int AS one', [1]))], [{ one: 1 }]);
   } finally {
-    await stop();
+    await session.close();
     await pool.end();
   }
 });
 
-test('two servers\' admin ports stream the same change, committed through either', async (t) => {
+test("two servers' admin ports stream the same change, committed through either", async (t) => {
   const url = await db.createDatabase();
   const [one, two] = [await startPostgresIndexer(t, url), await startPostgresIndexer(t, url)];
   const stream = await openStream(`http://127.0.0.1:${two.adminAddress?.port}/v1/changes`);
@@ -240,10 +285,13 @@ test('two servers\' admin ports stream the same change, committed through either
   const client = await RawClient.connect(t, one.address.port);
   assert.deepEqual(await client.exchange('INDEX|zlib|', 'INDEX|curl|zlib'), ['OK', 'OK']);
   const events = await stream.read(2);
-  assert.deepEqual(events.map((event) => [event['command'], event['name'], event['dependencies']]), [
-    ['INDEX', 'zlib', []],
-    ['INDEX', 'curl', ['zlib']],
-  ]);
+  assert.deepEqual(
+    events.map((event) => [event['command'], event['name'], event['dependencies']]),
+    [
+      ['INDEX', 'zlib', []],
+      ['INDEX', 'curl', ['zlib']],
+    ],
+  );
   const newest = await newestSeq(url);
   assert.equal(events[1]?.['seq'], newest);
 });

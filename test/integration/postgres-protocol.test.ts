@@ -135,7 +135,13 @@ test('a database at schema version 1 is upgraded in place: its index stays, and 
   // back to what a version-1 server left: no change table, no feed row, no functions
   await db.query(url, 'DROP TABLE changes, package_indexer_feed');
   await db.query(url, 'DROP SEQUENCE package_indexer_change_numbers, package_indexer_provisional_numbers');
-  for (const fn of ['package_indexer_number_change()', 'package_indexer_closure(text, boolean, integer)', 'package_indexer_path(text, text)', 'package_indexer_install_order(text, integer)', 'package_indexer_cycles(integer)']) {
+  for (const fn of [
+    'package_indexer_number_change()',
+    'package_indexer_closure(text, boolean, integer)',
+    'package_indexer_path(text, text)',
+    'package_indexer_install_order(text, integer)',
+    'package_indexer_cycles(integer)',
+  ]) {
     await db.query(url, `DROP FUNCTION ${fn}`);
   }
   await db.query(url, 'DELETE FROM package_indexer_schema WHERE version > 1');
@@ -197,7 +203,7 @@ test('the backend runs its statements at repeatable read and refuses connections
   const plain: SqlPool = {
     query: async (_name, text) => (await sql.unsafe(text)) as unknown as Row[],
     transaction: () => Promise.reject(new Error('not used')),
-    listen: () => () => Promise.resolve(),
+    listen: () => ({ query: () => Promise.reject(new Error('not used')), close: () => Promise.resolve() }),
     end: () => sql.end(),
   };
   try {
