@@ -31,6 +31,7 @@ import type { ChangeEvent, ChangeFeed, ChangeListener, ChangeSubscription } from
 import type { ListeningSession, Row } from './postgres-pool.js';
 import { CHANGES_AFTER_STATEMENT, CHANGE_CHANNEL, NOTIFY_STATEMENT, PRUNE_STATEMENT, TAKE_XID_STATEMENT } from './postgres-change-sql.js';
 import { metric } from './postgres-health.js';
+import { PacedTask } from './postgres-paced-task.js';
 import type { Statement } from './postgres-schema.js';
 
 /** Changes each server keeps for resuming subscribers, and the table keeps at least, by default. */
@@ -309,51 +310,4 @@ function firstAfter(events: readonly ChangeEvent[], seq: number): number {
     else high = middle;
   }
   return low;
-}
-
-/** An async task run on request, never twice at once, and started at most once every `everyMs`. */
-class PacedTask {
-  #everyMs: number;
-  #run: () => Promise<void>;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #startedAt = -Infinity;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
-
-  constructor(everyMs: number, run: () => Promise<void>) {
-    this.#everyMs = everyMs;
-    this.#run = run;
-  }
-
-  request(): void {
-    if (this.#stopped || this.#timer !== undefined) return;
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return;
-    }
-    const wait = this.#startedAt + this.#everyMs - performance.now();
-    if (wait > 0) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.request();
-      }, wait);
-      this.#timer.unref();
-      return;
-    }
-    this.#startedAt = performance.now();
-    this.#running = this.#run().finally(() => {
-      this.#running = undefined;
-      if (this.#again) {
-        this.#again = false;
-        this.request();
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
-  }
 }
