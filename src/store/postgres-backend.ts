@@ -1,8 +1,8 @@
 /**
- * The index in a PostgreSQL database that many servers share. Each command is one autocommitted
- * statement whose outcome the database's constraints decide, so a client sees one index whatever
- * server it reaches and however the servers' commands interleave. A batch from one client runs
- * its statements one after another; batches of different clients run at once on the pool.
+ * The index in a PostgreSQL database that many servers share. The commands of one event-loop turn,
+ * from every connection, go to the database as one transaction (postgres-batcher.ts) whose
+ * outcome the database's constraints decide, so a client sees one index whatever server it reaches
+ * and however the servers' commands interleave.
  * While the database is unreachable every command is answered ERROR, never a guessed OK or FAIL.
  */
 import { redactDatabaseUrl } from '../config.js';
@@ -16,17 +16,9 @@ import { CHANGE_WINDOW, PostgresChangeFeed } from './postgres-change-feed.js';
 import { snapshotOfExport, type StoreSnapshot } from './store-snapshot.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
+import { PostgresBatcher } from './postgres-batcher.js';
 import { PostgresReader } from './postgres-reader.js';
-import {
-  COUNTS_STATEMENT,
-  INDEX_STATEMENT,
-  PROBE_STATEMENT,
-  QUERY_STATEMENT,
-  REMOVE_STATEMENT,
-  checkIsolation,
-  migrate,
-  type Statement,
-} from './postgres-schema.js';
+import { COUNTS_STATEMENT, PROBE_STATEMENT, checkIsolation, migrate, type Statement } from './postgres-schema.js';
 
 export interface PostgresBackendOptions {
   /** A postgres:// URL. */
@@ -37,14 +29,16 @@ export interface PostgresBackendOptions {
   readonly metrics: Metrics;
   /** The client library, for comparing clients; porsager's `postgres` unless given. */
   readonly createPool?: SqlPoolFactory;
+  /** Commands in one transaction at most. @default 1000 */
+  readonly maxBatchCommands?: number;
+  /** Batches in flight at once, each on a pooled connection. @default the pool size */
+  readonly maxBatchesInFlight?: number;
   /** Changes kept for resuming subscribers, by each server and in the change table. @default 10000 */
   readonly changeWindow?: number;
 }
 
-/** Attempts of one statement that lost a serialization conflict or a deadlock. */
-const MAX_ATTEMPTS = 30;
-/** Ceiling of the random wait before a retry, in ms. */
-const MAX_RETRY_DELAY_MS = 20;
+/** Commands in one transaction at most, by default (docs/postgres.md has the measurements). */
+export const MAX_BATCH_COMMANDS = 1_000;
 /** An unreachable host (no refusal, just silence) counts as down after this long. */
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A statement with no reply for this long counts as a lost connection; ours take milliseconds. */
@@ -88,8 +82,7 @@ export class PostgresBackend implements Backend {
   #location: string;
   #pool: SqlPool | undefined;
   #health: PostgresHealth;
-  /** Batches being executed; each promise resolves (never rejects) with the batch's replies. */
-  #inFlight = new Set<Promise<Reply[]>>();
+  #batcher: PostgresBatcher;
   #closing = false;
 
   constructor(options: PostgresBackendOptions) {
@@ -101,6 +94,24 @@ export class PostgresBackend implements Backend {
       logger: options.logger,
       metrics: options.metrics,
       window: options.changeWindow ?? CHANGE_WINDOW,
+    });
+    this.#batcher = new PostgresBatcher({
+      run: (statement, values) => this.#requirePool().query(statement.name, statement.text, values),
+      isAvailable: () => this.#health.available,
+      classify: classifyError,
+      onRetry: (error) => this.#health.countRetry(sqlState(error) ?? ''),
+      onFailure: (kind, error) => {
+        options.metrics.commitFailures.inc();
+        this.#health.failed(kind, error, 'batch');
+      },
+      onChange: () => this.changes.committed(),
+      onCommit: (ms, commands) => {
+        options.metrics.commitDuration.observe(ms / 1000);
+        options.metrics.commitBatchSize.observe(commands);
+      },
+      maxBatchCommands: options.maxBatchCommands ?? MAX_BATCH_COMMANDS,
+      maxBatchesInFlight: options.maxBatchesInFlight ?? options.poolSize,
+      metrics: options.metrics,
     });
   }
 
@@ -130,12 +141,7 @@ export class PostgresBackend implements Backend {
       done(commands.map(() => 'ERROR'));
       return;
     }
-    const work = this.#executeInOrder(commands);
-    this.#inFlight.add(work);
-    void work.then((replies) => {
-      this.#inFlight.delete(work);
-      done(replies);
-    });
+    this.#batcher.submit(commands, done);
   }
 
   isAvailable(): boolean {
@@ -167,64 +173,12 @@ export class PostgresBackend implements Backend {
   /** Answers the batches already given, then closes the pool. */
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all(this.#inFlight);
+    await this.#batcher.drained();
     this.#health.close();
     await this.changes.close();
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.end();
-  }
-
-  /** Each statement sees the ones before it: the next starts only after the last committed. */
-  async #executeInOrder(commands: readonly Command[]): Promise<Reply[]> {
-    const replies: Reply[] = new Array(commands.length);
-    for (let i = 0; i < commands.length; i++) {
-      replies[i] = this.#health.available ? await this.#apply(commands[i] as Command) : 'ERROR';
-    }
-    return replies;
-  }
-
-  async #apply(command: Command): Promise<Reply> {
-    const startedAt = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const reply = await this.#run(command);
-        if (command.kind !== 'QUERY') this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
-        return reply;
-      } catch (error) {
-        const outcome = classifyError(error);
-        // a QUERY reads only: a constraint error there would be a fault, not an answer
-        if (outcome === 'fail' && command.kind !== 'QUERY') return 'FAIL';
-        if (outcome === 'retry' && attempt < MAX_ATTEMPTS) {
-          this.#health.countRetry(sqlState(error) ?? '');
-          await sleep(Math.random() * Math.min(MAX_RETRY_DELAY_MS, 2 ** attempt));
-          continue;
-        }
-        this.#options.metrics.commitFailures.inc();
-        this.#health.failed(outcome, error, command.kind);
-        return 'ERROR';
-      }
-    }
-  }
-
-  async #run(command: Command): Promise<Reply> {
-    const pool = this.#requirePool();
-    switch (command.kind) {
-      case 'INDEX': {
-        const changed = await pool.query(INDEX_STATEMENT.name, INDEX_STATEMENT.text, [command.name, command.deps]);
-        if (changed.length > 0) this.changes.committed();
-        return 'OK';
-      }
-      case 'REMOVE': {
-        const changed = await pool.query(REMOVE_STATEMENT.name, REMOVE_STATEMENT.text, [command.name]);
-        if (changed.length > 0) this.changes.committed();
-        return 'OK';
-      }
-      case 'QUERY': {
-        const rows = await pool.query(QUERY_STATEMENT.name, QUERY_STATEMENT.text, [command.name]);
-        return rows.length > 0 ? 'OK' : 'FAIL';
-      }
-    }
   }
 
   async #read(statement: Statement, values: readonly unknown[]): Promise<Row[]> {
@@ -244,8 +198,4 @@ export class PostgresBackend implements Backend {
     if (this.#pool === undefined) throw new Error('the PostgreSQL backend is not open');
     return this.#pool;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,17 +1,19 @@
 /**
- * The PostgreSQL schema and the one statement per command. The database, not the servers, holds
+ * The PostgreSQL schema and the statement of each command (the batch function of
+ * postgres-batch-sql.ts runs the same ones). The database, not the servers, holds
  * the invariants: foreign keys make "every dependency is indexed" and "a package others depend on
  * stays" true under any interleaving of servers, and the write to a package's own row orders the
  * replacements of its dependency list. docs/postgres.md explains why each statement is safe at
  * REPEATABLE READ and what it needs from a PostgreSQL-compatible database.
  */
 import { StoreOpenError } from '../errors.js';
+import { BATCH_FUNCTIONS } from './postgres-batch-sql.js';
 import { CHANGE_TABLES } from './postgres-change-sql.js';
 import { GRAPH_FUNCTIONS } from './postgres-graph-sql.js';
 import type { SqlPool } from './postgres-pool.js';
 
 /** The schema version this build writes; a database at a newer one is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Any fixed number: every server of every version takes this lock to migrate. */
 const MIGRATION_LOCK_KEY = 0x706b6978; // "pkix"
@@ -34,6 +36,7 @@ const MIGRATIONS: ReadonlyArray<readonly string[]> = [
     'CREATE INDEX IF NOT EXISTS dependencies_dependency_idx ON dependencies (dependency, package)',
   ],
   [...CHANGE_TABLES, ...GRAPH_FUNCTIONS],
+  BATCH_FUNCTIONS,
 ];
 
 export interface Statement {

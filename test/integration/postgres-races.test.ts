@@ -5,9 +5,9 @@
  *
  * Sent at the same moment is not enough: most such pairs would still run one after the other. So
  * each round holds a lock on the packages table while the commands arrive, and lets go only once
- * every one of them is waiting for it inside the database; then they all run at once, and the
- * servers' retries of the statements that lost (serialization failures, deadlocks) show the races
- * met.
+ * every one of them is inside the database, in transactions (each server batches the commands of
+ * a turn) that all wait for it; then they all run at once, and the servers' retries of the
+ * transactions that lost (serialization failures, deadlocks) show the races met.
  */
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
@@ -70,19 +70,31 @@ async function lockWaiters(cluster: Cluster): Promise<number> {
   return Number(rows[0]?.waiting ?? 0);
 }
 
+/** Commands the servers sent to the database and the transactions carrying them, not yet answered. */
+async function atDatabase(cluster: Cluster): Promise<{ commands: number; transactions: number }> {
+  const sum = async (name: string): Promise<number> =>
+    (await Promise.all(cluster.servers.map((server) => metricValue(server.metrics, name)))).reduce((total, value) => total + value, 0);
+  return { commands: await sum('package_indexer_postgres_commands_in_flight'), transactions: await sum('package_indexer_postgres_transactions_in_flight') };
+}
+
 /**
- * Runs `send` while a transaction holds the packages table, waits until `statements` statements
- * are waiting for that lock, and lets them all go at once.
+ * Runs `send` while a transaction holds the packages table, waits until `commands` commands are
+ * in the database and every transaction carrying them waits for that lock, and lets them all go
+ * at once. The servers batch what reaches them in one turn, so the transactions are fewer than
+ * the commands (at least one per server).
  */
-async function releasedTogether(cluster: Cluster, statements: number, send: () => void): Promise<void> {
+async function releasedTogether(cluster: Cluster, commands: number, send: () => void): Promise<void> {
   await cluster.gate.query('BEGIN');
   try {
     await cluster.gate.query('LOCK TABLE packages IN ACCESS EXCLUSIVE MODE');
     send();
     const deadline = Date.now() + GATE_TIMEOUT_MS;
-    let waiting = 0;
-    while ((waiting = await lockWaiters(cluster)) < statements) {
-      if (Date.now() > deadline) throw new Error(`only ${waiting} of ${statements} statements reached the database together`);
+    for (;;) {
+      const sent = await atDatabase(cluster);
+      const waiting = await lockWaiters(cluster);
+      if (sent.commands === commands && sent.transactions >= cluster.servers.length && waiting >= sent.transactions) break;
+      if (Date.now() > deadline)
+        throw new Error(`only ${sent.commands} of ${commands} commands, in ${waiting} of ${sent.transactions} transactions, reached the database together`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {

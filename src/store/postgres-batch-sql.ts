@@ -1,0 +1,141 @@
+/**
+ * The batch function (schema migration 3): one call applies an ordered array of commands in one
+ * transaction and returns their replies, so that the commands of one event-loop turn cost one round
+ * trip and one commit (postgres-batcher.ts sends them). Each write is the statement a lone command
+ * used to run (postgres-schema.ts), in a block of its own: a foreign key that refuses it rolls back
+ * that command alone and answers FAIL, so the foreign keys still decide every FAIL.
+ *
+ * Why the function may stop early. At REPEATABLE READ a transaction reads one snapshot, taken when
+ * it starts, and its writes take effect when it commits. A command that wrote, or saw a write of
+ * this batch, happens at the commit: what it saw is locked until then (its own rows, the
+ * dependencies' rows its foreign keys hold). A command that saw only the snapshot happens at its
+ * start. One client's commands must happen in their order, so once a client has a command at the
+ * commit, each later one must be as true at the commit: a QUERY that found its package locks it
+ * (a concurrent REMOVE then conflicts, and the batch is retried), and a command that saw something
+ * absent or refused (a package another server may create or free meanwhile) is not run: the
+ * function stops before it and returns the replies so far. The rest goes in the next transaction,
+ * which starts after this one commits; the first command of a transaction is never held back.
+ * docs/postgres.md has the argument at length.
+ */
+import type { Statement } from './postgres-schema.js';
+
+/** Reply codes in the function's result, one character per command. */
+export const BATCH_REPLY = { OK: 'O', FAIL: 'F' } as const;
+/** Command codes in the function's `kinds` argument. */
+export const BATCH_KIND = { INDEX: 'I', REMOVE: 'R', QUERY: 'Q' } as const;
+
+/**
+ * kinds: one character per command; names: each command's package; deps: every INDEX's
+ * dependencies one after another, command i's ending at dep_ends[i]; clients: which client sent
+ * each command (any integers, equal for one client's). Returns one reply character per command run
+ * (a prefix of the commands), and whether any of them recorded a change.
+ */
+const APPLY_FUNCTION = `
+CREATE OR REPLACE FUNCTION package_indexer_apply(kinds text, names text[], deps text[], dep_ends integer[], clients integer[])
+RETURNS TABLE (replies text, changed boolean) LANGUAGE plpgsql AS $fn$
+DECLARE
+  done text := '';
+  any_change boolean := false;
+  -- packages this transaction created or removed: their state is ours until commit
+  touched text[] COLLATE "C" := '{}';
+  -- clients with a command that happens at the commit
+  at_commit boolean[] := '{}';
+  client integer;
+  command_name text COLLATE "C";
+  wanted text[] COLLATE "C";
+  dep_start integer := 1;
+  change_seq bigint;
+  reply text;
+BEGIN
+  FOR i IN 1 .. cardinality(names) LOOP
+    command_name := names[i];
+    client := clients[i];
+    change_seq := NULL;
+    CASE substr(kinds, i, 1)
+    WHEN 'Q' THEN
+      IF command_name = ANY (touched) THEN
+        reply := CASE WHEN EXISTS (SELECT FROM packages p WHERE p.name = command_name) THEN 'O' ELSE 'F' END;
+        at_commit[client] := true;
+      ELSIF coalesce(at_commit[client], false) THEN
+        PERFORM FROM packages p WHERE p.name = command_name FOR KEY SHARE;
+        EXIT WHEN NOT FOUND;
+        reply := 'O';
+      ELSE
+        reply := CASE WHEN EXISTS (SELECT FROM packages p WHERE p.name = command_name) THEN 'O' ELSE 'F' END;
+      END IF;
+    WHEN 'I' THEN
+      wanted := deps[dep_start : dep_ends[i]];
+      dep_start := dep_ends[i] + 1;
+      BEGIN
+        -- [P-INDEX-1] the INDEX statement of postgres-schema.ts
+        WITH package AS (
+          INSERT INTO packages AS p (name) VALUES (command_name)
+          ON CONFLICT (name) DO UPDATE SET revision = p.revision + 1
+          RETURNING p.name, p.revision = 1 AS created
+        ), dropped AS (
+          DELETE FROM dependencies d WHERE d.package = command_name AND NOT (d.dependency = ANY (wanted))
+          RETURNING d.dependency
+        ), added AS (
+          INSERT INTO dependencies (package, dependency)
+          SELECT package.name, w.dependency FROM package, unnest(wanted) AS w (dependency)
+          ON CONFLICT (package, dependency) DO NOTHING
+          RETURNING dependencies.dependency
+        )
+        INSERT INTO changes (command, name, dependencies)
+        SELECT 'INDEX', package.name, wanted FROM package
+        WHERE package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added)
+        RETURNING seq INTO change_seq;
+        reply := 'O';
+        touched := touched || command_name;
+        at_commit[client] := true;
+      EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN
+        -- refused for a dependency absent from the snapshot, unless this batch wrote before
+        EXIT WHEN coalesce(at_commit[client], false) OR cardinality(touched) > 0;
+        reply := 'F';
+      END;
+    ELSE
+      BEGIN
+        -- [P-REMOVE-1] the REMOVE statement of postgres-schema.ts
+        WITH removed AS (DELETE FROM packages p WHERE p.name = command_name RETURNING p.name)
+        INSERT INTO changes (command, name, dependencies)
+        SELECT 'REMOVE', removed.name, '{}' FROM removed
+        RETURNING seq INTO change_seq;
+        IF change_seq IS NOT NULL OR command_name = ANY (touched) THEN
+          touched := touched || command_name;
+          at_commit[client] := true;
+        ELSE
+          -- nothing to remove in the snapshot: another server may index it before we commit
+          EXIT WHEN coalesce(at_commit[client], false);
+        END IF;
+        reply := 'O';
+      EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN
+        EXIT WHEN coalesce(at_commit[client], false) OR cardinality(touched) > 0;
+        reply := 'F';
+      END;
+    END CASE;
+    IF change_seq IS NOT NULL THEN
+      any_change := true;
+    END IF;
+    done := done || reply;
+  END LOOP;
+  RETURN QUERY SELECT done, any_change;
+END
+$fn$`;
+
+export const BATCH_FUNCTIONS: readonly string[] = [APPLY_FUNCTION];
+
+/** $1..$5 as the function takes them. */
+export const APPLY_STATEMENT: Statement = {
+  name: 'package_indexer_apply',
+  text: 'SELECT replies, changed FROM package_indexer_apply($1::text, $2::text[], $3::text[], $4::integer[], $5::integer[])',
+};
+
+/**
+ * [P-QUERY-1] A run of QUERYs: one statement, one snapshot, no transaction that writes. $1 the
+ * names; one reply character per name, in order.
+ */
+export const QUERIES_STATEMENT: Statement = {
+  name: 'package_indexer_queries',
+  text: `SELECT string_agg(CASE WHEN EXISTS (SELECT FROM packages p WHERE p.name = q.name) THEN 'O' ELSE 'F' END, '' ORDER BY q.i) AS replies
+         FROM unnest($1::text[]) WITH ORDINALITY AS q (name, i)`,
+};

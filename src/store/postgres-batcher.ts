@@ -1,0 +1,213 @@
+/**
+ * Gathers the commands that reach a server in one event-loop turn, from all its connections, and
+ * sends them to PostgreSQL as one batch: one call of the batch function (postgres-batch-sql.ts),
+ * one round trip, one commit. A batch of QUERYs alone is one read statement, with no transaction
+ * that writes. Commands arriving while the batches in flight fill the pool wait for the next one,
+ * so a busy server sends fewer, bigger batches: latency buys throughput.
+ *
+ * The function may stop before the end (a client's command could not be placed after that
+ * client's earlier ones in the transaction; postgres-batch-sql.ts says why); the rest goes in
+ * the next transaction, started after this one committed. A transaction that lost a race
+ * (serialization failure, deadlock) is retried whole; one that failed otherwise, or whose commit
+ * was not confirmed, answers ERROR to each of its commands and to those not yet sent: none of
+ * them is half applied, as a transaction commits whole or not at all.
+ */
+import { Gauge } from 'prom-client';
+import type { Metrics } from '../metrics.js';
+import type { Command, Reply } from '../protocol/types.js';
+import { APPLY_STATEMENT, BATCH_KIND, BATCH_REPLY, QUERIES_STATEMENT } from './postgres-batch-sql.js';
+import { metric, type FailureKind } from './postgres-health.js';
+import type { Row } from './postgres-pool.js';
+import type { Statement } from './postgres-schema.js';
+
+export interface BatcherOptions {
+  /** Runs one statement on the pool. */
+  readonly run: (statement: Statement, values: readonly unknown[]) => Promise<Row[]>;
+  /** False while the database is known to be down: batches are then answered ERROR unsent. */
+  readonly isAvailable: () => boolean;
+  readonly classify: (error: unknown) => FailureKind;
+  /** A transaction lost a race and will be retried. */
+  readonly onRetry: (error: unknown) => void;
+  /** A transaction failed for good; its commands are answered ERROR. */
+  readonly onFailure: (kind: FailureKind, error: unknown) => void;
+  /** A transaction that recorded a change committed. */
+  readonly onChange: () => void;
+  /** A transaction of `commands` commands that wrote committed, `ms` after its first attempt. */
+  readonly onCommit: (ms: number, commands: number) => void;
+  /** Commands in one transaction at most. */
+  readonly maxBatchCommands: number;
+  /** Batches in flight at once at most (each takes one pooled connection). */
+  readonly maxBatchesInFlight: number;
+  readonly metrics: Metrics;
+}
+
+interface Entry {
+  readonly commands: readonly Command[];
+  readonly done: (replies: Reply[]) => void;
+}
+
+/** Attempts of one transaction that lost a serialization conflict or a deadlock. */
+const MAX_ATTEMPTS = 30;
+/** Ceiling of the random wait before a retry, in ms. */
+const MAX_RETRY_DELAY_MS = 20;
+
+export class PostgresBatcher {
+  #options: BatcherOptions;
+  #pending: Entry[] = [];
+  #scheduled = false;
+  #inFlight = 0;
+  /** Settles when nothing is pending or in flight. */
+  #idle: Promise<void> = Promise.resolve();
+  #settleIdle: (() => void) | undefined;
+  /** Commands and transactions sent and not yet answered: tests use them to see that races met. */
+  #commandsAtDatabase: Gauge;
+  #transactionsAtDatabase: Gauge;
+
+  constructor(options: BatcherOptions) {
+    this.#options = options;
+    const { registry } = options.metrics;
+    this.#commandsAtDatabase = metric(
+      registry,
+      'package_indexer_postgres_commands_in_flight',
+      () =>
+        new Gauge({ name: 'package_indexer_postgres_commands_in_flight', help: 'Commands sent to PostgreSQL and not yet answered.', registers: [registry] }),
+    );
+    this.#transactionsAtDatabase = metric(
+      registry,
+      'package_indexer_postgres_transactions_in_flight',
+      () =>
+        new Gauge({
+          name: 'package_indexer_postgres_transactions_in_flight',
+          help: 'Batch transactions (or read statements) sent to PostgreSQL and not yet answered.',
+          registers: [registry],
+        }),
+    );
+  }
+
+  /** Queues one connection's commands; `done` gets their replies once their transactions ended. */
+  submit(commands: readonly Command[], done: (replies: Reply[]) => void): void {
+    if (this.#settleIdle === undefined) this.#idle = new Promise((resolve) => (this.#settleIdle = resolve));
+    this.#pending.push({ commands, done });
+    this.#schedule();
+  }
+
+  /** Resolves once every command submitted so far was answered. */
+  drained(): Promise<void> {
+    return this.#idle;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // after the I/O callbacks of this turn: every connection that read a line in it has submitted
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#pending.length > 0 && this.#inFlight < this.#options.maxBatchesInFlight) {
+      const batch = this.#take();
+      this.#inFlight++;
+      void this.#runBatch(batch).then(() => {
+        this.#inFlight--;
+        if (this.#pending.length > 0) this.#schedule();
+        else if (this.#inFlight === 0) this.#markIdle();
+      });
+    }
+  }
+
+  /** Whole entries, in arrival order, up to the cap (one entry at least). */
+  #take(): Entry[] {
+    let count = 0;
+    let taken = 0;
+    while (taken < this.#pending.length) {
+      const size = (this.#pending[taken] as Entry).commands.length;
+      if (taken > 0 && count + size > this.#options.maxBatchCommands) break;
+      count += size;
+      taken++;
+    }
+    return this.#pending.splice(0, taken);
+  }
+
+  #markIdle(): void {
+    const settle = this.#settleIdle;
+    this.#settleIdle = undefined;
+    settle?.();
+  }
+
+  async #runBatch(entries: readonly Entry[]): Promise<void> {
+    const commands: Command[] = [];
+    const clients: number[] = [];
+    entries.forEach((entry, client) => {
+      for (const command of entry.commands) {
+        commands.push(command);
+        clients.push(client);
+      }
+    });
+    const replies: Reply[] = new Array(commands.length).fill('ERROR');
+    let next = 0;
+    while (next < commands.length && this.#options.isAvailable()) {
+      const end = Math.min(commands.length, next + this.#options.maxBatchCommands);
+      const answered = await this.#runTransaction(commands.slice(next, end), clients.slice(next, end));
+      if (answered === undefined) break;
+      for (let i = 0; i < answered.length; i++) replies[next + i] = answered[i] as Reply;
+      next += answered.length;
+    }
+    let offset = 0;
+    for (const entry of entries) {
+      entry.done(replies.slice(offset, offset + entry.commands.length));
+      offset += entry.commands.length;
+    }
+  }
+
+  /** The replies of a prefix of `commands` (one at least), or undefined when the transaction failed. */
+  async #runTransaction(commands: readonly Command[], clients: readonly number[]): Promise<Reply[] | undefined> {
+    const readOnly = commands.every((command) => command.kind === 'QUERY');
+    const startedAt = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      this.#commandsAtDatabase.inc(commands.length);
+      this.#transactionsAtDatabase.inc();
+      try {
+        const [row] = readOnly ? await this.#options.run(QUERIES_STATEMENT, [commands.map((command) => command.name)]) : await this.#apply(commands, clients);
+        const codes = String(row?.['replies'] ?? '');
+        if (codes.length === 0 || codes.length > commands.length) throw new Error(`the batch function answered ${codes.length} of ${commands.length} commands`);
+        if (!readOnly) this.#options.onCommit(performance.now() - startedAt, codes.length);
+        if (row?.['changed'] === true) this.#options.onChange();
+        return Array.from(codes, (code) => (code === BATCH_REPLY.OK ? 'OK' : 'FAIL'));
+      } catch (error) {
+        const kind = this.#options.classify(error);
+        if (kind === 'retry' && attempt < MAX_ATTEMPTS) {
+          this.#options.onRetry(error);
+          await sleep(Math.random() * Math.min(MAX_RETRY_DELAY_MS, 2 ** attempt));
+          continue;
+        }
+        // a foreign key refusal escaping the function would be a bug in it, not an answer
+        this.#options.onFailure(kind === 'fail' ? 'fault' : kind, error);
+        return undefined;
+      } finally {
+        this.#commandsAtDatabase.dec(commands.length);
+        this.#transactionsAtDatabase.dec();
+      }
+    }
+  }
+
+  #apply(commands: readonly Command[], clients: readonly number[]): Promise<Row[]> {
+    let kinds = '';
+    const names: string[] = [];
+    const deps: string[] = [];
+    const depEnds: number[] = [];
+    for (const command of commands) {
+      kinds += BATCH_KIND[command.kind];
+      names.push(command.name);
+      if (command.kind === 'INDEX') deps.push(...command.deps);
+      depEnds.push(deps.length);
+    }
+    return this.#options.run(APPLY_STATEMENT, [kinds, names, deps, depEnds, clients]);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
