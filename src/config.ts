@@ -55,6 +55,10 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. @default 10 */
   poolSize: number;
+  /** Commands in one PostgreSQL batch transaction at most. @default 1000 */
+  batchMaxCommands: number;
+  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size). @default 2 */
+  batchesInFlight: number;
 }
 
 export const DEFAULTS: Readonly<Config> = {
@@ -78,6 +82,8 @@ export const DEFAULTS: Readonly<Config> = {
   adminToken: undefined,
   databaseUrl: undefined,
   poolSize: 10,
+  batchMaxCommands: 1_000,
+  batchesInFlight: 2,
 };
 
 type Parser<T> = (raw: string, setting: string) => T;
@@ -280,6 +286,14 @@ export const SETTINGS = [
     meaning: 'a postgres:// URL: keep the index in that PostgreSQL database instead of the embedded store (prefer the variable: a flag shows in ps)',
   }),
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000), { value: 'N', meaning: 'connections in the PostgreSQL pool' }),
+  setting('batchMaxCommands', 'batch-max-commands', 'BATCH_MAX_COMMANDS', integer(1, 100_000), {
+    value: 'N',
+    meaning: 'commands in one PostgreSQL batch transaction at most (the commands of a turn beyond it wait for the next)',
+  }),
+  setting('batchesInFlight', 'batches-in-flight', 'BATCHES_IN_FLIGHT', integer(1, 1_000), {
+    value: 'N',
+    meaning: 'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size)',
+  }),
 ] as const;
 
 const MASK = '***';

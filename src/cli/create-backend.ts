@@ -12,7 +12,14 @@ import { SqliteBackend } from '../store/sqlite-backend.js';
 
 export function createBackend(config: Config, logger: Logger, metrics: Metrics): Backend {
   if (config.databaseUrl !== undefined) {
-    return new PostgresBackend({ url: config.databaseUrl, poolSize: config.poolSize, logger, metrics });
+    return new PostgresBackend({
+      url: config.databaseUrl,
+      poolSize: config.poolSize,
+      maxBatchCommands: config.batchMaxCommands,
+      maxBatchesInFlight: Math.min(config.batchesInFlight, config.poolSize),
+      logger,
+      metrics,
+    });
   }
   if (config.inMemory) {
     logger.warn('in-memory mode: nothing is persisted');

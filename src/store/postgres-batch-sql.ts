@@ -46,6 +46,10 @@ DECLARE
   dep_start integer := 1;
   change_seq bigint;
   reply text;
+  unchanged boolean;
+  -- [P-QUERY-1] every name's presence in the snapshot, in one statement: what a QUERY of a
+  -- package this transaction did not touch answers
+  present boolean[] := ARRAY(SELECT EXISTS (SELECT FROM packages p WHERE p.name = q.name) FROM unnest(names) WITH ORDINALITY AS q (name, k) ORDER BY q.k);
 BEGIN
   FOR i IN 1 .. cardinality(names) LOOP
     command_name := names[i];
@@ -57,15 +61,26 @@ BEGIN
         reply := CASE WHEN EXISTS (SELECT FROM packages p WHERE p.name = command_name) THEN 'O' ELSE 'F' END;
         at_commit[client] := true;
       ELSIF coalesce(at_commit[client], false) THEN
+        EXIT WHEN NOT present[i];
         PERFORM FROM packages p WHERE p.name = command_name FOR KEY SHARE;
-        EXIT WHEN NOT FOUND;
         reply := 'O';
       ELSE
-        reply := CASE WHEN EXISTS (SELECT FROM packages p WHERE p.name = command_name) THEN 'O' ELSE 'F' END;
+        reply := CASE WHEN present[i] THEN 'O' ELSE 'F' END;
       END IF;
     WHEN 'I' THEN
       wanted := deps[dep_start : dep_ends[i]];
       dep_start := dep_ends[i] + 1;
+      -- the same list again (half the writes of a busy index): lock the package row, as the
+      -- upsert would, and change nothing. Its dependency rows change only under that lock, so
+      -- the snapshot's are current, or the lock fails with a serialization error.
+      SELECT ARRAY(SELECT d.dependency FROM dependencies d WHERE d.package = p.name ORDER BY d.dependency)
+             = ARRAY(SELECT DISTINCT w FROM unnest(wanted) AS w ORDER BY w)
+      INTO unchanged FROM packages p WHERE p.name = command_name FOR NO KEY UPDATE OF p;
+      IF coalesce(unchanged, false) THEN
+        reply := 'O';
+        touched := touched || command_name;
+        at_commit[client] := true;
+      ELSE
       BEGIN
         -- [P-INDEX-1] the INDEX statement of postgres-schema.ts
         WITH package AS (
@@ -93,6 +108,7 @@ BEGIN
         EXIT WHEN coalesce(at_commit[client], false) OR cardinality(touched) > 0;
         reply := 'F';
       END;
+      END IF;
     ELSE
       BEGIN
         -- [P-REMOVE-1] the REMOVE statement of postgres-schema.ts
