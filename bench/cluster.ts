@@ -32,7 +32,18 @@ try {
   const url = await postgres.createDatabase();
   for (let i = 0; i < Number(values.instances); i++) {
     servers.push(
-      await startChildServer(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--database-url', url, '--pool-size', String(values['pool-size']), ...values['serve-args'].split(' ').filter(Boolean)]),
+      await startChildServer(MAIN_SCRIPT, [
+        'serve',
+        '--port',
+        '0',
+        '--admin-port',
+        'off',
+        '--database-url',
+        url,
+        '--pool-size',
+        String(values['pool-size']),
+        ...values['serve-args'].split(' ').filter(Boolean),
+      ]),
     );
   }
   const targets = servers.map((server) => `127.0.0.1:${server.port}`).join(',');
