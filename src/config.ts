@@ -55,9 +55,9 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. @default 10 */
   poolSize: number;
-  /** Commands in one PostgreSQL batch transaction at most. @default 1000 */
+  /** Commands in one PostgreSQL batch transaction at most. @default 100 */
   batchMaxCommands: number;
-  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size). @default 2 */
+  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size). @default 4 */
   batchesInFlight: number;
 }
 
@@ -82,8 +82,8 @@ export const DEFAULTS: Readonly<Config> = {
   adminToken: undefined,
   databaseUrl: undefined,
   poolSize: 10,
-  batchMaxCommands: 1_000,
-  batchesInFlight: 2,
+  batchMaxCommands: 100,
+  batchesInFlight: 4,
 };
 
 type Parser<T> = (raw: string, setting: string) => T;

@@ -29,7 +29,7 @@ export interface PostgresBackendOptions {
   readonly metrics: Metrics;
   /** The client library, for comparing clients; porsager's `postgres` unless given. */
   readonly createPool?: SqlPoolFactory;
-  /** Commands in one transaction at most. @default 1000 */
+  /** Commands in one transaction at most. @default 100 */
   readonly maxBatchCommands?: number;
   /** Batches in flight at once, each on a pooled connection. @default the pool size */
   readonly maxBatchesInFlight?: number;
@@ -38,7 +38,7 @@ export interface PostgresBackendOptions {
 }
 
 /** Commands in one transaction at most, by default (docs/postgres.md has the measurements). */
-export const MAX_BATCH_COMMANDS = 1_000;
+export const MAX_BATCH_COMMANDS = 100;
 /** An unreachable host (no refusal, just silence) counts as down after this long. */
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A statement with no reply for this long counts as a lost connection; ours take milliseconds. */

@@ -75,9 +75,10 @@ BEGIN
       dep_start := dep_ends[i] + 1;
       -- the same list again (half the writes of a busy index): lock the package row, as the
       -- upsert would, and change nothing. Its dependency rows change only under that lock, so
-      -- the snapshot's are current, or the lock fails with a serialization error.
+      -- the snapshot's are current, or the lock fails with a serialization error. (A list with a
+      -- name twice never compares equal, and takes the statement below.)
       SELECT ARRAY(SELECT d.dependency FROM dependencies d WHERE d.package = p.name ORDER BY d.dependency)
-             = ARRAY(SELECT DISTINCT w FROM unnest(wanted) AS w ORDER BY w)
+             = ARRAY(SELECT w FROM unnest(wanted) AS w ORDER BY w)
       INTO unchanged FROM packages p WHERE p.name = command_name FOR NO KEY UPDATE OF p;
       IF coalesce(unchanged, false) THEN
         reply := 'O';
