@@ -31,7 +31,7 @@ export interface PostgresBackendOptions {
   readonly createPool?: SqlPoolFactory;
   /** Commands in one transaction at most. @default 100 */
   readonly maxBatchCommands?: number;
-  /** Batches in flight at once, each on a pooled connection. @default the pool size */
+  /** Batches in flight at once, each on a pooled connection. @default 4, at most the pool size */
   readonly maxBatchesInFlight?: number;
   /** Changes kept for resuming subscribers, by each server and in the change table. @default 10000 */
   readonly changeWindow?: number;
@@ -39,6 +39,8 @@ export interface PostgresBackendOptions {
 
 /** Commands in one transaction at most, by default (docs/postgres.md has the measurements). */
 export const MAX_BATCH_COMMANDS = 100;
+/** Batch transactions in flight at once, by default (at most the pool size). */
+export const BATCHES_IN_FLIGHT = 4;
 /** An unreachable host (no refusal, just silence) counts as down after this long. */
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A statement with no reply for this long counts as a lost connection; ours take milliseconds. */
@@ -110,7 +112,7 @@ export class PostgresBackend implements Backend {
         options.metrics.commitBatchSize.observe(commands);
       },
       maxBatchCommands: options.maxBatchCommands ?? MAX_BATCH_COMMANDS,
-      maxBatchesInFlight: options.maxBatchesInFlight ?? options.poolSize,
+      maxBatchesInFlight: Math.min(options.maxBatchesInFlight ?? BATCHES_IN_FLIGHT, options.poolSize),
       metrics: options.metrics,
     });
   }
