@@ -32,7 +32,11 @@ export const BATCH_KIND = { INDEX: 'I', REMOVE: 'R', QUERY: 'Q' } as const;
  */
 const APPLY_FUNCTION = `
 CREATE OR REPLACE FUNCTION package_indexer_apply(kinds text, names text[], deps text[], dep_ends integer[], clients integer[])
-RETURNS TABLE (replies text, changed boolean) LANGUAGE plpgsql AS $fn$
+RETURNS TABLE (replies text, changed boolean) LANGUAGE plpgsql
+-- every statement here looks rows up by key; plans made while a table was nearly empty (a new
+-- database) would otherwise scan it whole, in every session that cached them, long after it grew
+SET enable_seqscan = off
+AS $fn$
 DECLARE
   done text := '';
   -- packages this transaction created or removed: their state is ours until commit
@@ -49,8 +53,11 @@ DECLARE
   -- the provisional numbers of the changes recorded, in order
   provisional bigint[] := '{}';
   -- [P-QUERY-1] every name's presence in the snapshot, in one statement: what a QUERY of a
-  -- package this transaction did not touch answers
-  present boolean[] := ARRAY(SELECT EXISTS (SELECT FROM packages p WHERE p.name = q.name) FROM unnest(names) WITH ORDINALITY AS q (name, k) ORDER BY q.k);
+  -- package this transaction did not touch answers. A lookup per name (LATERAL): an EXISTS here
+  -- may be planned as a hash of every package, built anew for each batch
+  present boolean[] := ARRAY(SELECT f.found IS NOT NULL FROM unnest(names) WITH ORDINALITY AS q (name, k)
+                             LEFT JOIN LATERAL (SELECT true AS found FROM packages p WHERE p.name = q.name LIMIT 1) f ON true
+                             ORDER BY q.k);
 BEGIN
   -- this transaction numbers its own changes, below; the trigger is for older servers' statements
   PERFORM set_config('package_indexer.numbers_own_changes', 'on', true);
@@ -140,13 +147,10 @@ BEGIN
   END LOOP;
   -- every check of the transaction was made by the end of its last command: numbered now, the
   -- changes are numbered after every transaction they waited for (postgres-change-sql.ts), in
-  -- the batch's order
-  IF cardinality(provisional) > 0 THEN
-    UPDATE changes c SET seq = n.number
-    FROM (SELECT u.p, nextval('package_indexer_change_numbers') AS number
-          FROM unnest(provisional) WITH ORDINALITY AS u (p, k) ORDER BY u.k) n
-    WHERE c.seq = n.p;
-  END IF;
+  -- the batch's order (one lookup by key each: a join could scan the whole table)
+  FOREACH change_seq IN ARRAY provisional LOOP
+    UPDATE changes SET seq = nextval('package_indexer_change_numbers') WHERE seq = change_seq;
+  END LOOP;
   RETURN QUERY SELECT done, cardinality(provisional) > 0;
 END
 $fn$`;
@@ -169,14 +173,4 @@ export const BATCH_FUNCTIONS: readonly string[] = [...NUMBERING_TRIGGER, APPLY_F
 export const APPLY_STATEMENT: Statement = {
   name: 'package_indexer_apply',
   text: 'SELECT replies, changed FROM package_indexer_apply($1::text, $2::text[], $3::text[], $4::integer[], $5::integer[])',
-};
-
-/**
- * [P-QUERY-1] A run of QUERYs: one statement, one snapshot, no transaction that writes. $1 the
- * names; one reply character per name, in order.
- */
-export const QUERIES_STATEMENT: Statement = {
-  name: 'package_indexer_queries',
-  text: `SELECT string_agg(CASE WHEN EXISTS (SELECT FROM packages p WHERE p.name = q.name) THEN 'O' ELSE 'F' END, '' ORDER BY q.i) AS replies
-         FROM unnest($1::text[]) WITH ORDINALITY AS q (name, i)`,
 };

@@ -1,8 +1,8 @@
 /**
  * Gathers the commands that reach a server in one event-loop turn, from all its connections, and
  * sends them to PostgreSQL as one batch: one call of the batch function (postgres-batch-sql.ts),
- * one round trip, one commit. A batch of QUERYs alone is one read statement, with no transaction
- * that writes. Commands arriving while the batches in flight fill the pool wait for the next one,
+ * one round trip, one commit. A batch of QUERYs alone writes nothing and takes no transaction id,
+ * so its commit costs the database nothing. Commands arriving while the batches in flight fill the pool wait for the next one,
  * so a busy server sends fewer, bigger batches: latency buys throughput.
  *
  * The function may stop before the end (a client's command could not be placed after that
@@ -12,10 +12,10 @@
  * was not confirmed, answers ERROR to each of its commands and to those not yet sent: none of
  * them is half applied, as a transaction commits whole or not at all.
  */
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
 import type { Command, Reply } from '../protocol/types.js';
-import { APPLY_STATEMENT, BATCH_KIND, BATCH_REPLY, QUERIES_STATEMENT } from './postgres-batch-sql.js';
+import { APPLY_STATEMENT, BATCH_KIND, BATCH_REPLY } from './postgres-batch-sql.js';
 import { metric, type FailureKind } from './postgres-health.js';
 import type { Row } from './postgres-pool.js';
 import type { Statement } from './postgres-schema.js';
@@ -62,6 +62,7 @@ export class PostgresBatcher {
   /** Commands and transactions sent and not yet answered: tests use them to see that races met. */
   #commandsAtDatabase: Gauge;
   #transactionsAtDatabase: Gauge;
+  #stoppedEarly: Counter;
 
   constructor(options: BatcherOptions) {
     this.#options = options;
@@ -79,6 +80,16 @@ export class PostgresBatcher {
         new Gauge({
           name: 'package_indexer_postgres_transactions_in_flight',
           help: 'Batch transactions (or read statements) sent to PostgreSQL and not yet answered.',
+          registers: [registry],
+        }),
+    );
+    this.#stoppedEarly = metric(
+      registry,
+      'package_indexer_postgres_batches_stopped_early_total',
+      () =>
+        new Counter({
+          name: 'package_indexer_postgres_batches_stopped_early_total',
+          help: "Batch transactions that ended before their last command, which went in the next (a client's command that could not follow its own earlier ones in that transaction).",
           registers: [registry],
         }),
     );
@@ -152,6 +163,7 @@ export class PostgresBatcher {
       const end = Math.min(commands.length, next + this.#options.maxBatchCommands);
       const answered = await this.#runTransaction(commands.slice(next, end), clients.slice(next, end));
       if (answered === undefined) break;
+      if (answered.length < end - next) this.#stoppedEarly.inc();
       for (let i = 0; i < answered.length; i++) replies[next + i] = answered[i] as Reply;
       next += answered.length;
     }
@@ -170,7 +182,7 @@ export class PostgresBatcher {
       this.#commandsAtDatabase.inc(commands.length);
       this.#transactionsAtDatabase.inc();
       try {
-        const [row] = readOnly ? await this.#options.run(QUERIES_STATEMENT, [commands.map((command) => command.name)]) : await this.#apply(commands, clients);
+        const [row] = await this.#apply(commands, clients);
         const codes = String(row?.['replies'] ?? '');
         if (codes.length === 0 || codes.length > commands.length) throw new Error(`the batch function answered ${codes.length} of ${commands.length} commands`);
         if (!readOnly) this.#options.onCommit(performance.now() - startedAt, codes.length);

@@ -15,6 +15,8 @@ export { startOwnTestPostgres, startTestPostgres, type OwnTestPostgres, type Tes
 export interface PostgresBackendTestOptions {
   /** @default 4 */
   readonly poolSize?: number;
+  /** @default the backend's (4, at most the pool size) */
+  readonly maxBatchesInFlight?: number;
   /** @default silent */
   readonly logger?: Logger;
   /** @default a fresh registry */
@@ -26,6 +28,7 @@ export function createTestBackend(url: string, options: PostgresBackendTestOptio
   return new PostgresBackend({
     url,
     poolSize: options.poolSize ?? 4,
+    ...(options.maxBatchesInFlight === undefined ? {} : { maxBatchesInFlight: options.maxBatchesInFlight }),
     logger: options.logger ?? silentLogger(),
     metrics: options.metrics ?? createMetrics({ processMetrics: false }),
   });

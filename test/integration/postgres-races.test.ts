@@ -48,8 +48,10 @@ async function databaseSession(t: TestContext, url: string): Promise<pg.Client> 
 
 async function startCluster(t: TestContext): Promise<Cluster> {
   const url = await db.createDatabase();
-  // a pooled connection for every racing client, so that every race is in the database at once
-  const servers = [await startPostgresServer(t, url, { poolSize: PAIRS }), await startPostgresServer(t, url, { poolSize: PAIRS })] as const;
+  // a pooled connection and a batch in flight for every racing client, so that every race is in
+  // the database at once however the lines of one tick are spread over event-loop turns
+  const options = { poolSize: PAIRS, maxBatchesInFlight: PAIRS };
+  const servers = [await startPostgresServer(t, url, options), await startPostgresServer(t, url, options)] as const;
   const connect = (server: TestServer): Promise<RawClient[]> => Promise.all(Array.from({ length: PAIRS }, () => RawClient.connect(t, server.port)));
   return {
     url,
