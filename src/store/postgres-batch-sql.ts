@@ -2,8 +2,8 @@
  * The batch function (schema migration 3): one call applies an ordered array of commands in one
  * transaction and returns their replies, so that the commands of one event-loop turn cost one round
  * trip and one commit (postgres-batcher.ts sends them). Each write is the statement a lone command
- * used to run (postgres-schema.ts), in a block of its own: a foreign key that refuses it rolls back
- * that command alone and answers FAIL, so the foreign keys still decide every FAIL.
+ * ran before schema 3, in a block of its own: a foreign key that refuses it rolls back that
+ * command alone and answers FAIL, so the foreign keys still decide every FAIL.
  *
  * Why the function may stop early. At REPEATABLE READ a transaction reads one snapshot, taken when
  * it starts, and its writes take effect when it commits. A command that wrote, or saw a write of
@@ -93,7 +93,12 @@ BEGIN
         at_commit[client] := true;
       ELSE
       BEGIN
-        -- [P-INDEX-1] the INDEX statement of postgres-schema.ts
+        -- [P-INDEX-1] the upsert always writes the package row, so two concurrent INDEXes of one
+        -- package conflict and one is retried, never mixed; it writes revision, not the key, so
+        -- it takes the row lock that other packages' foreign-key checks (KEY SHARE) do not wait
+        -- for. A dependency that is not indexed fails the foreign key (23503) and the whole
+        -- statement. Rows kept and rows added are disjoint, so the CTEs' order does not matter. A
+        -- change is recorded only when the package was created or its list changed
         WITH package AS (
           INSERT INTO packages AS p (name) VALUES (command_name)
           ON CONFLICT (name) DO UPDATE SET revision = p.revision + 1
@@ -122,7 +127,8 @@ BEGIN
       END IF;
     ELSE
       BEGIN
-        -- [P-REMOVE-1] the REMOVE statement of postgres-schema.ts
+        -- [P-REMOVE-1] its own dependency rows cascade; a dependent's row refuses it (23503; NO
+        -- ACTION, checked at the end of the statement: PostgreSQL 18 reports RESTRICT as 23001)
         WITH removed AS (DELETE FROM packages p WHERE p.name = command_name RETURNING p.name)
         INSERT INTO changes (command, name, dependencies)
         SELECT 'REMOVE', removed.name, '{}' FROM removed

@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL schema and the statement of each command (the batch function of
- * postgres-batch-sql.ts runs the same ones). The database, not the servers, holds
+ * The PostgreSQL schema and the statements beside the commands (which the batch function of
+ * postgres-batch-sql.ts runs). The database, not the servers, holds
  * the invariants: foreign keys make "every dependency is indexed" and "a package others depend on
  * stays" true under any interleaving of servers, and the write to a package's own row orders the
  * replacements of its dependency list. docs/postgres.md explains why each statement is safe at
@@ -44,58 +44,6 @@ export interface Statement {
   readonly name: string;
   readonly text: string;
 }
-
-/**
- * [P-INDEX-1] $1 the package, $2 its distinct dependencies (text[]). The upsert always writes the
- * package row, so two concurrent INDEXes of one package conflict and one is retried, never
- * mixed; it writes `revision`, not the key, so it takes the row lock that foreign-key checks of
- * other packages' rows (KEY SHARE) do not wait for. The foreign key refuses a dependency that is
- * not indexed (23503), aborting the whole statement. Rows kept and rows added are disjoint, so
- * the order in which the CTEs run does not matter.
- *
- * The change is recorded (and its provisional number returned) only when the package was created
- * or its list changed; the row is numbered at commit (postgres-change-sql.ts).
- */
-export const INDEX_STATEMENT: Statement = {
-  name: 'package_indexer_index',
-  text: `WITH package AS (
-           INSERT INTO packages AS p (name) VALUES ($1)
-           ON CONFLICT (name) DO UPDATE SET revision = p.revision + 1
-           RETURNING p.name, p.revision = 1 AS created
-         ), dropped AS (
-           DELETE FROM dependencies WHERE package = $1 AND NOT (dependency = ANY ($2::text[]))
-           RETURNING dependency
-         ), added AS (
-           INSERT INTO dependencies (package, dependency)
-           SELECT package.name, wanted.dependency FROM package, unnest($2::text[]) AS wanted (dependency)
-           ON CONFLICT (package, dependency) DO NOTHING
-           RETURNING dependency
-         )
-         INSERT INTO changes (command, name, dependencies)
-         SELECT 'INDEX', package.name, $2::text[] FROM package
-         WHERE package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added)
-         RETURNING seq`,
-};
-
-/**
- * [P-REMOVE-1] its own dependency rows cascade; a dependent's row refuses it (23503). NO ACTION,
- * not RESTRICT: it is checked at the end of the statement, and PostgreSQL 18 reports RESTRICT as
- * 23001 where older versions said 23503. As with INDEX, a change is recorded only for a package
- * that was there.
- */
-export const REMOVE_STATEMENT: Statement = {
-  name: 'package_indexer_remove',
-  text: `WITH removed AS (DELETE FROM packages WHERE name = $1 RETURNING name)
-         INSERT INTO changes (command, name, dependencies)
-         SELECT 'REMOVE', removed.name, '{}' FROM removed
-         RETURNING seq`,
-};
-
-/** [P-QUERY-1] */
-export const QUERY_STATEMENT: Statement = {
-  name: 'package_indexer_query',
-  text: 'SELECT 1 AS indexed FROM packages WHERE name = $1',
-};
 
 /** One package with both edge lists, from one snapshot. */
 export const DESCRIBE_STATEMENT: Statement = {

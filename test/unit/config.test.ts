@@ -61,6 +61,8 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['admin-token', ['with space', 'tab\there', 'caf\u00e9', 'x'.repeat(1025)]],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
   ['pool-size', ['0', '1001', 'big']],
+  ['batch-max-commands', ['0', '100001', 'many']],
+  ['batches-in-flight', ['0', '1001', 'some']],
 ];
 
 describe('resolveConfig', () => {
