@@ -41,6 +41,9 @@ DECLARE
   done text := '';
   -- packages this transaction created or removed: their state is ours until commit
   touched text[] COLLATE "C" := '{}';
+  -- of those, the ones removed; and the dependencies this transaction's INDEXes listed
+  removed text[] COLLATE "C" := '{}';
+  depended text[] COLLATE "C" := '{}';
   -- clients with a command that happens at the commit
   at_commit boolean[] := '{}';
   client integer;
@@ -118,10 +121,11 @@ BEGIN
         RETURNING seq INTO change_seq;
         reply := 'O';
         touched := touched || command_name;
+        depended := depended || wanted;
         at_commit[client] := true;
       EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN
-        -- refused for a dependency absent from the snapshot, unless this batch wrote before
-        EXIT WHEN coalesce(at_commit[client], false) OR cardinality(touched) > 0;
+        -- refused for a dependency absent from the snapshot, unless this transaction removed it
+        EXIT WHEN coalesce(at_commit[client], false) OR wanted && removed;
         reply := 'F';
       END;
       END IF;
@@ -135,6 +139,7 @@ BEGIN
         RETURNING seq INTO change_seq;
         IF change_seq IS NOT NULL OR command_name = ANY (touched) THEN
           touched := touched || command_name;
+          removed := removed || command_name;
           at_commit[client] := true;
         ELSE
           -- nothing to remove in the snapshot: another server may index it before we commit
@@ -142,7 +147,8 @@ BEGIN
         END IF;
         reply := 'O';
       EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN
-        EXIT WHEN coalesce(at_commit[client], false) OR cardinality(touched) > 0;
+        -- refused by a dependent of the snapshot, unless this transaction's INDEXes added one
+        EXIT WHEN coalesce(at_commit[client], false) OR command_name = ANY (depended);
         reply := 'F';
       END;
     END CASE;
