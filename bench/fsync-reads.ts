@@ -2,7 +2,9 @@
  * What durable writes cost everybody else: a QUERY-only client's latency while writers run, on a
  * server started with `--fsync always` (and `normal`, for reference). Writers INDEX and REMOVE
  * packages of their own (every write changes the store, so every commit has an fsync to wait
- * for); readers ask, ping-pong, about packages no writer touches. Each mode is measured first
+ * for), as fast as they are answered; readers ask, ping-pong, about packages no writer touches, at
+ * a fixed rate (so that readers answered faster do not take the writers' share of the one-thread
+ * load generator, and writes per second compare between builds). Each mode is measured first
  * with readers alone, then with the writers running, in the same command: the ratio is what the
  * writers cost the readers. `--server-script` measures another build (an older dist/) the same way.
  * Run: node dist/bench/fsync-reads.js [--rounds 3] [--server-script path/to/dist/src/cli/main.js]
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     'server-script': { type: 'string', default: MAIN_SCRIPT },
     modes: { type: 'string', default: 'always,normal' },
     readers: { type: 'string', default: '10' },
+    'reads-per-second': { type: 'string', default: '500' },
     writers: { type: 'string', default: '20' },
     'duration-seconds': { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
@@ -30,6 +33,8 @@ const WRITERS = Number(values.writers);
 const DURATION_MS = Number(values['duration-seconds']) * 1000;
 const ROUNDS = Number(values.rounds);
 const READ_PACKAGES = 1_000;
+/** Each reader's pace; a reader that falls behind catches up without pause. */
+const READ_INTERVAL_MS = 1000 / Number(values['reads-per-second']);
 
 interface Phase {
   readonly reads: LatencySummary;
@@ -39,12 +44,16 @@ interface Phase {
 
 async function readLoop(client: ProtocolClient, until: number, latencies: ReturnType<typeof createLatencyHistogram>): Promise<number> {
   let count = 0;
+  let due = performance.now();
   while (performance.now() < until) {
+    due += READ_INTERVAL_MS;
     const startedAt = performance.now();
     const reply = await client.request(`QUERY|read-${Math.floor(Math.random() * READ_PACKAGES)}|\n`);
     recordLatency(latencies, performance.now() - startedAt);
     if (reply !== 'OK') throw new Error(`a reader got ${reply}`);
     count++;
+    const early = due - performance.now();
+    if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
   }
   return count;
 }
@@ -91,7 +100,7 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 const ms = (us: number): string => (us / 1000).toFixed(3);
 
 console.log(
-  `server: ${values['server-script']}; ${READERS} QUERY-only readers (ping-pong), ${WRITERS} writers, ${DURATION_MS / 1000} s per phase, ${ROUNDS} rounds`,
+  `server: ${values['server-script']}; ${READERS} QUERY-only readers (ping-pong, ${values['reads-per-second']}/s each), ${WRITERS} writers, ${DURATION_MS / 1000} s per phase, ${ROUNDS} rounds`,
 );
 for (const mode of values.modes.split(',')) {
   const alone: Phase[] = [];
