@@ -91,6 +91,7 @@ export class SqliteBackend implements Backend {
       if (this.#options.fsync === 'always') {
         this.#walSync = new WalSync(`${store.file}-wal`, this.#options.fsyncLog);
         this.#walSync.open();
+        this.#walSync.onSlotFree = () => this.#commit();
       }
     } catch (error) {
       this.#walSync?.close();
@@ -148,7 +149,7 @@ export class SqliteBackend implements Backend {
     if (store === undefined) return;
     // a reply callback may hand over its connection's next batch, which starts another turn
     while (this.#turn !== undefined || this.#walSync?.pending === true) {
-      if (this.#turn !== undefined) this.#commit();
+      if (this.#turn !== undefined) this.#commit(true);
       else await new Promise<void>((resolve) => this.#walSync?.afterCommit(() => resolve()));
     }
     this.#walSync?.close();
@@ -207,9 +208,12 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  #commit(): void {
+  /** Writes the turn's changes in one transaction; with fsync 'always', not while the fsyncs are busy unless `now`. */
+  #commit(now = false): void {
     const turn = this.#turn;
     if (turn === undefined) return;
+    // held back, it takes in the next turns' changes too, and is written when an fsync returns
+    if (!now && this.#walSync?.full === true) return;
     // a reply callback may hand us its connection's next batch at once: that starts a new turn
     this.#turn = undefined;
     clearImmediate(this.#commitTimer);

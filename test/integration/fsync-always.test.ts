@@ -143,3 +143,24 @@ test('with fsync always, close waits for the fsync in flight and its replies go 
   t.after(() => reopened.close());
   assert.deepEqual(await run(reopened, 'QUERY|kept|'), ['OK']);
 });
+
+test('with fsync always, turns that come while the fsyncs are busy are committed together when one returns', async (t) => {
+  const gate = new FsyncGate();
+  const { backend, dataDir } = await openBackend(t, gate);
+  gate.close();
+  const countBefore = committedCount(dataDir);
+  const first = run(backend, 'INDEX|one|');
+  await waitFor(() => gate.asked === 1, 5_000, 'the first commit to ask for its fsync');
+  const second = run(backend, 'INDEX|two|');
+  await waitFor(() => gate.asked === 2, 5_000, 'the second commit to ask for its fsync');
+  // both fsyncs are busy: these two turns are held back, and neither is written yet
+  const third = run(backend, 'INDEX|three|');
+  await loopTurns(2);
+  const fourth = run(backend, 'INDEX|four|three');
+  await loopTurns(5);
+  assert.equal(gate.asked, 2, 'no commit is written while both fsyncs are busy');
+  gate.open();
+  assert.deepEqual(await Promise.all([first, second, third, fourth]), [['OK'], ['OK'], ['OK'], ['OK']]);
+  assert.equal(gate.asked, 3, 'the held turns had one fsync');
+  assert.equal(committedCount(dataDir), countBefore + 3, 'the held turns were one transaction');
+});
