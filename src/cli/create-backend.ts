@@ -12,7 +12,13 @@ import { SqliteBackend } from '../store/sqlite-backend.js';
 
 export function createBackend(config: Config, logger: Logger, metrics: Metrics): Backend {
   if (config.databaseUrl !== undefined) {
-    return new PostgresBackend({ url: config.databaseUrl, poolSize: config.poolSize, logger, metrics });
+    return new PostgresBackend({
+      url: config.databaseUrl,
+      poolSize: config.poolSize,
+      requireSynchronousStandby: config.requireSynchronousStandby,
+      logger,
+      metrics,
+    });
   }
   if (config.inMemory) {
     logger.warn('in-memory mode: nothing is persisted');

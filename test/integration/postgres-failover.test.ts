@@ -1,0 +1,92 @@
+/**
+ * The shared database fails over while two servers are under write load: the primary is killed
+ * with SIGKILL and its synchronous standby promoted. The servers, given both hosts in one URL, must
+ * find the new primary by themselves; no acknowledged INDEX or REMOVE may be missing from it;
+ * every reply must be one a single correct index could give (ERROR aside: its outcome is unknown);
+ * /readyz must say 503 while there is no primary; and each server logs the loss once and the
+ * recovery once, with the outage's length.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test, type TestContext } from 'node:test';
+import { pino } from 'pino';
+import type { RunningIndexer } from '../../src/cli/indexer.js';
+import { ProtocolClient } from '../../src/client/protocol-client.js';
+import { ModelClient, contradictions } from '../../src/dev/failover-model.js';
+import { startTestPostgresPair, type TestPostgresPair } from '../../src/dev/postgres-pair.js';
+import { startPostgresIndexer } from '../helpers/postgres-harness.js';
+import { waitFor } from '../helpers/server-harness.js';
+
+let pair: TestPostgresPair;
+before(async () => {
+  pair = await startTestPostgresPair({ synchronous: true });
+});
+after(() => pair?.close());
+
+interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly outageMs?: number;
+}
+
+const ERROR_LEVEL = 50;
+const CLIENTS = 16;
+/** Replies answered before the failover and again after it. */
+const LOAD_REPLIES = 400;
+const LOAD_TIMEOUT_MS = 30_000;
+const FAILOVER_TIMEOUT_MS = 30_000;
+
+function startServer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
+  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
+  return startPostgresIndexer(t, url, { logger });
+}
+
+async function readyStatus(indexer: RunningIndexer): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
+}
+
+test('two servers under write load ride through a failover to a synchronous standby, losing no acknowledged write', async (t) => {
+  const { name, url } = await pair.createDatabase();
+  const logs: LogLine[][] = [[], []];
+  const servers = [await startServer(t, url, logs[0] ?? []), await startServer(t, url, logs[1] ?? [])];
+  const clients = await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, id) => {
+      const connection = await ProtocolClient.connect('127.0.0.1', servers[id % 2]?.address.port ?? 0);
+      t.after(() => connection.close());
+      return new ModelClient((line) => connection.request(line), id);
+    }),
+  );
+  let stopped = false;
+  const load = Promise.all(clients.map((client) => client.runUntil(() => stopped)));
+  const total = (kind: 'OK' | 'FAIL' | 'ERROR'): number => clients.reduce((sum, client) => sum + client.tally[kind], 0);
+  const answered = (): number => total('OK') + total('FAIL');
+  try {
+    await waitFor(() => answered() >= LOAD_REPLIES, LOAD_TIMEOUT_MS, `${LOAD_REPLIES} answers before the failover`);
+    assert.equal(total('ERROR'), 0);
+
+    await pair.killPrimary();
+    await waitFor(() => servers.every((server) => !server.backend.isAvailable()), FAILOVER_TIMEOUT_MS, 'both servers to see the primary gone');
+    for (const server of servers) assert.equal(await readyStatus(server), 503);
+
+    await pair.promoteStandby();
+    await waitFor(() => servers.every((server) => server.backend.isAvailable()), FAILOVER_TIMEOUT_MS, 'both servers to find the new primary');
+    for (const server of servers) assert.equal(await readyStatus(server), 200);
+    const answeredAtRecovery = answered();
+    await waitFor(() => answered() >= answeredAtRecovery + LOAD_REPLIES, LOAD_TIMEOUT_MS, `${LOAD_REPLIES} answers after the failover`);
+  } finally {
+    stopped = true;
+    await load;
+  }
+
+  assert.deepEqual(
+    clients.flatMap((client) => client.wrong),
+    [],
+  );
+  assert.ok(total('ERROR') > 0, 'the failover happened under load');
+  const rows = await pair.query<{ name: string }>(pair.urlOn(pair.standbyPort, name), 'SELECT name FROM packages');
+  assert.deepEqual(contradictions(clients, new Set(rows.map((row) => row.name))), []);
+  for (const lines of logs) {
+    assert.equal(lines.filter((line) => line.level === ERROR_LEVEL && /unreachable/.test(line.msg)).length, 1, 'one line when the primary is lost');
+    const recovered = lines.filter((line) => line.outageMs !== undefined);
+    assert.equal(recovered.length, 1, 'one line with the outage when a new primary is found');
+  }
+});
