@@ -33,6 +33,13 @@ export class ModelClient {
   readonly wrong: string[] = [];
   /** When each ERROR came, from performance.now(). */
   readonly errorTimes: number[] = [];
+  /**
+   * The known states when the first ERROR after `armSnapshot()` came: every write acknowledged
+   * before the database failed. The ERRORs that follow at once while the servers have no database
+   * make each state unknown in turn, so this is what a failover can be checked against.
+   */
+  snapshot: Map<string, boolean> | undefined;
+  #armed = false;
   #send: SendLine;
   #base: string;
   #items: string[];
@@ -51,6 +58,12 @@ export class ModelClient {
     while (!stop()) await this.#step();
   }
 
+  /** Takes a snapshot at the next ERROR. */
+  armSnapshot(): void {
+    this.#armed = true;
+    this.snapshot = undefined;
+  }
+
   /** The packages whose state the model knows, and whether each is in the index. */
   known(): Map<string, boolean> {
     const known = new Map<string, boolean>();
@@ -65,6 +78,10 @@ export class ModelClient {
       this.tally.ERROR++;
       this.errorTimes.push(performance.now());
       this.#state.set(touched, undefined);
+      if (this.#armed) {
+        this.#armed = false;
+        this.snapshot = this.known();
+      }
       return;
     }
     if (reply !== 'OK' && reply !== 'FAIL') throw new Error(`unexpected reply ${reply} to ${line.trim()}`);
@@ -124,11 +141,14 @@ export class ModelClient {
   }
 }
 
-/** Known states the database contradicts: acknowledged writes it lost (or holds though removed). */
-export function contradictions(clients: readonly ModelClient[], inDatabase: ReadonlySet<string>): string[] {
+/**
+ * Known states the database contradicts: acknowledged writes it lost (or holds though removed).
+ * `at` picks the states: the current ones, or the snapshots.
+ */
+export function contradictions(clients: readonly ModelClient[], inDatabase: ReadonlySet<string>, at: 'now' | 'snapshot' = 'now'): string[] {
   const found: string[] = [];
   for (const client of clients) {
-    for (const [name, present] of client.known()) {
+    for (const [name, present] of (at === 'now' ? client.known() : client.snapshot) ?? []) {
       if (inDatabase.has(name) !== present) found.push(`${name} should be ${present ? 'present' : 'absent'}`);
     }
   }

@@ -9,6 +9,7 @@
  * Failing over is what a machine's death and an operator (or Patroni) do: SIGKILL to the primary
  * and every process it started, so nothing of it lingers, then `pg_promote()` on the standby. The
  * standby is started without synchronous_standby_names, so once promoted it commits alone.
+ * With a replication latency, the standby reaches the primary through a relay that delays each way.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import { chown, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
+import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { PASSWORD, USER, freePort, initCluster, launch, shutDown, unprivilegedUser, usableBinaries, withClient, type RunAs } from './postgres-cluster.js';
 
 /** The name the standby reports to the primary, which synchronous_standby_names lists. */
@@ -27,6 +29,8 @@ const STREAMING_TIMEOUT_MS = 30_000;
 export interface PostgresPairOptions {
   /** Whether the primary waits for the standby before acknowledging a commit. */
   readonly synchronous: boolean;
+  /** Delay of the replication connection each way, in ms (latency-proxy.ts). @default 0 */
+  readonly replicationLatencyMs?: number;
 }
 
 export interface TestPostgresPair {
@@ -43,6 +47,8 @@ export interface TestPostgresPair {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, values?: unknown[]): Promise<R[]>;
   /** SIGKILL to the primary's postmaster and every process it started. */
   killPrimary(): Promise<void>;
+  /** Resolves once the standby has replayed all the WAL it received. */
+  standbyReplayed(): Promise<void>;
   /** Promotes the standby and resolves once it takes writes. */
   promoteStandby(): Promise<void>;
   /** Stops what still runs and deletes the files. */
@@ -58,7 +64,9 @@ export async function startTestPostgresPair(options: PostgresPairOptions): Promi
   const [primaryPort, standbyPort] = [await freePort(), await freePort()];
   const urlOn = (port: number, database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   const children: ChildProcess[] = [];
+  let proxy: LatencyProxy | undefined;
   const close = async (): Promise<void> => {
+    await proxy?.close();
     await Promise.all(children.splice(0).map((child) => shutDown(child)));
     await rm(home, { recursive: true, force: true });
   };
@@ -67,7 +75,9 @@ export async function startTestPostgresPair(options: PostgresPairOptions): Promi
     await copyAsStandby(primaryDir, standbyDir, runAs);
     const primarySettings = ['synchronous_commit=on', `synchronous_standby_names=${options.synchronous ? STANDBY_NAME : ''}`];
     children.push(await launch(binDir, primaryDir, primaryPort, runAs, urlOn(primaryPort, 'postgres'), primarySettings));
-    const conninfo = `host=127.0.0.1 port=${primaryPort} user=${USER} password=${PASSWORD} application_name=${STANDBY_NAME}`;
+    const latency = options.replicationLatencyMs ?? 0;
+    proxy = latency > 0 ? await startLatencyProxy(primaryPort, latency) : undefined;
+    const conninfo = `host=127.0.0.1 port=${proxy?.port ?? primaryPort} user=${USER} password=${PASSWORD} application_name=${STANDBY_NAME}`;
     const standbySettings = ['synchronous_commit=on', `primary_conninfo=${conninfo}`, 'wal_receiver_status_interval=1s'];
     children.push(await launch(binDir, standbyDir, standbyPort, runAs, urlOn(standbyPort, 'postgres'), standbySettings));
     await waitForStreaming(urlOn(primaryPort, 'postgres'));
@@ -91,6 +101,14 @@ export async function startTestPostgresPair(options: PostgresPairOptions): Promi
       const exited = once(primary, 'exit');
       for (const pid of [primary.pid, ...childrenOf(primary.pid)]) if (pid !== undefined) process.kill(pid, 'SIGKILL');
       await exited;
+    },
+    async standbyReplayed() {
+      const deadline = Date.now() + STREAMING_TIMEOUT_MS;
+      const caughtUp = 'SELECT pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() AS done';
+      while (!(await withClient(urlOn(standbyPort, 'postgres'), async (client) => (await client.query(caughtUp)).rows[0]?.done === true))) {
+        if (Date.now() > deadline) throw new Error(`the standby did not replay what it received within ${STREAMING_TIMEOUT_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     },
     async promoteStandby() {
       await withClient(urlOn(standbyPort, 'postgres'), (client) => client.query('SELECT pg_promote(true, 60)'));

@@ -63,9 +63,15 @@ test('two servers under write load ride through a failover to a synchronous stan
     await waitFor(() => answered() >= LOAD_REPLIES, LOAD_TIMEOUT_MS, `${LOAD_REPLIES} answers before the failover`);
     assert.equal(total('ERROR'), 0);
 
+    for (const client of clients) client.armSnapshot();
     await pair.killPrimary();
     await waitFor(() => servers.every((server) => !server.backend.isAvailable()), FAILOVER_TIMEOUT_MS, 'both servers to see the primary gone');
     for (const server of servers) assert.equal(await readyStatus(server), 503);
+    // every write a client had acknowledged when it lost the database is on the standby
+    await waitFor(() => clients.every((client) => client.snapshot !== undefined), FAILOVER_TIMEOUT_MS, 'every client to get ERROR');
+    await pair.standbyReplayed();
+    const onStandby = await pair.query<{ name: string }>(pair.urlOn(pair.standbyPort, name), 'SELECT name FROM packages');
+    assert.deepEqual(contradictions(clients, new Set(onStandby.map((row) => row.name)), 'snapshot'), []);
 
     await pair.promoteStandby();
     await waitFor(() => servers.every((server) => server.backend.isAvailable()), FAILOVER_TIMEOUT_MS, 'both servers to find the new primary');
