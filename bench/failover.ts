@@ -122,7 +122,12 @@ function median(numbers: readonly number[]): number {
 
 const ms = (value: number): string => `${Math.round(value)} ms`;
 
-console.log(`failover: ${rounds} rounds per kind, 2 servers (pool ${poolSize}), ${clientCount} clients, ${loadMs} ms of load before and after; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `failover: ${rounds} rounds per kind, 2 servers (pool ${poolSize}), ${clientCount} clients, ${loadMs} ms of load before and after; load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 const KINDS = [
   { synchronous: true, latency: 0 },
   { synchronous: false, latency: 0 },

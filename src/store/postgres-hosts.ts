@@ -150,8 +150,9 @@ export function routeToWritable(
   const userInfo = authority.slice(0, authority.lastIndexOf('@') + 1);
   const urlOf = (host: HostPort, tail: string): string => `${scheme}${userInfo}${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}${tail}`;
   const parsed = hostPortsOf(hosts);
-  // the finder asks each server itself; the library, given target_session_attrs, refuses a session that went read-only
+  // the finder asks each server itself; the library, told read-write whatever the URL said, refuses a session that went read-only
   const withoutTarget = rest.replace(/([?&])target_session_attrs=[^&#]*&?/, '$1').replace(/[?&]$/, '');
   const finder = new WritableHostFinder(parsed, (host) => urlOf(host, withoutTarget), clientOptions, connectTimeoutMs);
-  return { url: urlOf(parsed[0] as HostPort, rest), finder };
+  const readWrite = `${withoutTarget}${withoutTarget.includes('?') ? '&' : '?'}target_session_attrs=read-write`;
+  return { url: urlOf(parsed[0] as HostPort, readWrite), finder };
 }

@@ -13,8 +13,13 @@ import type { RunningIndexer } from '../../src/cli/indexer.js';
 import { ProtocolClient } from '../../src/client/protocol-client.js';
 import { ModelClient, contradictions } from '../../src/dev/failover-model.js';
 import { startTestPostgresPair, type TestPostgresPair } from '../../src/dev/postgres-pair.js';
-import { startPostgresIndexer } from '../helpers/postgres-harness.js';
+import { startIndexer } from '../../src/cli/indexer.js';
+import { resolveConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { startPostgresIndexer, startTestPostgres } from '../helpers/postgres-harness.js';
+import { serveUntilExit } from '../helpers/serve-child.js';
 import { waitFor } from '../helpers/server-harness.js';
+import { assertRefusedOnOneLine } from '../helpers/store-files.js';
 
 let pair: TestPostgresPair;
 before(async () => {
@@ -43,6 +48,23 @@ function startServer(t: TestContext, url: string, logs: LogLine[]): Promise<Runn
 async function readyStatus(indexer: RunningIndexer): Promise<number> {
   return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
 }
+
+test('--require-synchronous-standby refuses, on one line with exit status 3, a database that acknowledges commits before a standby has them', async (t) => {
+  const db = await startTestPostgres();
+  t.after(() => db.close());
+  const url = await db.createDatabase();
+  const result = await serveUntilExit(t, ['--database-url', url, '--require-synchronous-standby']);
+  assertRefusedOnOneLine(result, 'synchronous_standby_names', '--require-synchronous-standby');
+  assert.ok(!result.stderr.includes('test-password'), 'no password in the message');
+});
+
+test('--require-synchronous-standby starts on a primary that waits for a synchronous standby', async (t) => {
+  const { url } = await pair.createDatabase();
+  const flags = { port: '0', host: '127.0.0.1', 'admin-port': 'off', 'database-url': url, 'require-synchronous-standby': true };
+  const indexer = await startIndexer(resolveConfig(flags, {}), silentLogger());
+  t.after(() => indexer.stop());
+  assert.ok(indexer.backend.isAvailable());
+});
 
 test('two servers under write load ride through a failover to a synchronous standby, losing no acknowledged write', async (t) => {
   const { name, url } = await pair.createDatabase();

@@ -29,7 +29,7 @@ test('the hosts of a URL are read after the user info, whatever the password hol
   ]);
 });
 
-test('a single-host URL goes to the client as it is; a multi-host one through the writable-host finder, named by its first host', () => {
+test('a single-host URL goes to the client as it is; a multi-host one through the writable-host finder, named by its first host, always read-write', () => {
   const single = routeToWritable('postgres://u:p@db:5432/x', ['db:5432'], CLIENT_OPTIONS, 1_000);
   assert.equal(single.finder, undefined);
   assert.equal(single.url, 'postgres://u:p@db:5432/x');
@@ -37,4 +37,6 @@ test('a single-host URL goes to the client as it is; a multi-host one through th
   const multi = routeToWritable(url, hostsOf(url), CLIENT_OPTIONS, 1_000);
   assert.notEqual(multi.finder, undefined);
   assert.equal(multi.url, 'postgres://u:p@h1:5432/x?sslmode=disable&target_session_attrs=read-write');
+  const standby = 'postgres://u:p@h1,h2/x?target_session_attrs=standby';
+  assert.equal(routeToWritable(standby, hostsOf(standby), CLIENT_OPTIONS, 1_000).url, 'postgres://u:p@h1:5432/x?target_session_attrs=read-write');
 });
