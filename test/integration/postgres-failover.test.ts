@@ -15,6 +15,7 @@ import { ModelClient, contradictions } from '../../src/dev/failover-model.js';
 import { startTestPostgresPair, type TestPostgresPair } from '../../src/dev/postgres-pair.js';
 import { startIndexer } from '../../src/cli/indexer.js';
 import { resolveConfig } from '../../src/config.js';
+import { EXIT_STATUS } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { startPostgresIndexer, startTestPostgres } from '../helpers/postgres-harness.js';
 import { serveUntilExit } from '../helpers/serve-child.js';
@@ -56,6 +57,12 @@ test('--require-synchronous-standby refuses, on one line with exit status 3, a d
   const result = await serveUntilExit(t, ['--database-url', url, '--require-synchronous-standby']);
   assertRefusedOnOneLine(result, 'synchronous_standby_names', '--require-synchronous-standby');
   assert.ok(!result.stderr.includes('test-password'), 'no password in the message');
+});
+
+test('--require-synchronous-standby without a database URL is refused as a setting no embedded store can honour', async (t) => {
+  const result = await serveUntilExit(t, ['--in-memory', '--require-synchronous-standby']);
+  assert.equal(result.code, EXIT_STATUS.usage, result.stderr);
+  assert.match(result.stderr, /--require-synchronous-standby/);
 });
 
 test('--require-synchronous-standby starts on a primary that waits for a synchronous standby', async (t) => {
