@@ -54,6 +54,11 @@ export class ModelClient {
     this.#seed = seed;
   }
 
+  /** Sends one line outside the model's workload (its packages must be none of the model's). */
+  send(line: string): Promise<string> {
+    return this.#send(line);
+  }
+
   async runUntil(stop: () => boolean): Promise<void> {
     while (!stop()) await this.#step();
   }

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { RunningIndexer } from '../../src/cli/indexer.js';
+import type { ChangeEvent } from '../../src/store/change-log.js';
 import { ProtocolClient } from '../../src/client/protocol-client.js';
 import { ModelClient, contradictions } from '../../src/dev/failover-model.js';
 import { startTestPostgresPair, type TestPostgresPair } from '../../src/dev/postgres-pair.js';
@@ -84,6 +85,12 @@ test('two servers under write load ride through a failover to a synchronous stan
       return new ModelClient((line) => connection.request(line), id);
     }),
   );
+  const feeds = servers.map((server) => {
+    const events: ChangeEvent[] = [];
+    const subscription = server.backend.changes.subscribe(undefined, (batch) => events.push(...batch));
+    t.after(() => subscription.close());
+    return events;
+  });
   let stopped = false;
   const load = Promise.all(clients.map((client) => client.runUntil(() => stopped)));
   const total = (kind: 'OK' | 'FAIL' | 'ERROR'): number => clients.reduce((sum, client) => sum + client.tally[kind], 0);
@@ -119,6 +126,19 @@ test('two servers under write load ride through a failover to a synchronous stan
   assert.ok(total('ERROR') > 0, 'the failover happened under load');
   const rows = await pair.query<{ name: string }>(pair.urlOn(pair.standbyPort, name), 'SELECT name FROM packages');
   assert.deepEqual(contradictions(clients, new Set(rows.map((row) => row.name))), []);
+  // each server's change feed follows the new primary, in one order both agree on
+  assert.equal(await clients[0]?.send('INDEX|after.failover|\n'), 'OK');
+  const delivered = (events: ChangeEvent[]): boolean => events.some((event) => event.name === 'after.failover');
+  await waitFor(() => feeds.every(delivered), FAILOVER_TIMEOUT_MS, 'both feeds to deliver a change made after the failover');
+  const bySeq = new Map<number, string>();
+  for (const events of feeds) {
+    events.forEach((event, k) => assert.ok(k === 0 || event.seq > (events[k - 1]?.seq ?? 0), 'ascending numbers'));
+    for (const event of events) {
+      const described = `${event.command} ${event.name} ${event.dependencies.join(',')}`;
+      assert.equal(bySeq.get(event.seq) ?? described, described, `change ${event.seq} is the same on both servers`);
+      bySeq.set(event.seq, described);
+    }
+  }
   for (const lines of logs) {
     assert.equal(lines.filter((line) => line.level === ERROR_LEVEL && /unreachable/.test(line.msg)).length, 1, 'one line when the primary is lost');
     const recovered = lines.filter((line) => line.outageMs !== undefined);
