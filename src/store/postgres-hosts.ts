@@ -116,9 +116,13 @@ export class WritableHostFinder {
   }
 }
 
+/**
+ * Connected, and labelled as the library labels the sockets it opens: it names the host in TLS
+ * (the server name a certificate is checked against, with sslmode=verify-full) and in its errors.
+ */
 function openSocket({ host, port }: HostPort, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = Object.assign(net.connect({ host, port }), { host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no connection to ${host}:${port} within ${timeoutMs} ms`)));
     socket.once('error', reject);
     socket.once('connect', () => {
