@@ -1,5 +1,6 @@
 /**
- * A client under write load that checks every reply, for the failover test and bench/failover.ts.
+ * A client under write load that checks every reply, for the outage and failover tests and
+ * bench/failover.ts.
  * Each client owns its packages (`base` and items that depend on it), which no other client
  * touches, so a history is linearizable exactly when each client's replies are those one correct
  * index would give to its commands in order: the model knows each package's state from the
