@@ -1,12 +1,12 @@
 /**
  * A client under write load that checks every reply, for the outage and failover tests and
- * bench/failover.ts.
- * Each client owns its packages (`base` and items that depend on it), which no other client
- * touches, so a history is linearizable exactly when each client's replies are those one correct
- * index would give to its commands in order: the model knows each package's state from the
- * replies, and an ERROR, whose outcome is unknown (docs/protocol.md), makes it unknown until a
- * later reply settles it again. A reply the known states rule out is wrong; after a failover, an
- * acknowledged write the new primary does not have shows up that way, or in the final comparison.
+ * bench/failover.ts. Each client owns its packages (`base` and items that depend on it), which no
+ * other client touches, so a history is linearizable exactly when each client's replies are those
+ * one correct index would give to its commands in order: the model knows each package's state
+ * from the replies, and an ERROR, whose outcome is unknown (docs/protocol.md), makes it unknown
+ * until a later reply settles it again. A reply the known states rule out is wrong; after a
+ * failover, an acknowledged write the new primary does not have shows up that way, in the
+ * snapshot taken when the database was lost, or in the final comparison.
  */
 
 /** Sends one request line (with its `\n`) and resolves with the reply line. */
