@@ -41,6 +41,8 @@ export interface TestPostgresPair {
    * multi-host URL, primary first, asking for the server that takes writes.
    */
   createDatabase(): Promise<{ readonly name: string; readonly url: string }>;
+  /** The URL of `database` naming the servers on `ports`, in that order. */
+  multiHostUrl(ports: readonly number[], database: string): string;
   /** The single-host URL of `database` on one server, for inspecting it. */
   urlOn(port: number, database: string): string;
   /** Runs one statement as the superuser through a single-host URL. */
@@ -63,6 +65,8 @@ export async function startTestPostgresPair(options: PostgresPairOptions): Promi
   const standbyDir = path.join(home, 'standby');
   const [primaryPort, standbyPort] = [await freePort(), await freePort()];
   const urlOn = (port: number, database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const multiHostUrl = (ports: readonly number[], database: string): string =>
+    `postgres://${USER}:${PASSWORD}@${ports.map((port) => `127.0.0.1:${port}`).join(',')}/${database}`;
   const children: ChildProcess[] = [];
   let proxy: LatencyProxy | undefined;
   const close = async (): Promise<void> => {
@@ -90,10 +94,11 @@ export async function startTestPostgresPair(options: PostgresPairOptions): Promi
     primaryPort,
     standbyPort,
     urlOn,
+    multiHostUrl,
     async createDatabase() {
       const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
       await withClient(urlOn(primaryPort, 'postgres'), (client) => client.query(`CREATE DATABASE ${name}`));
-      return { name, url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${primaryPort},127.0.0.1:${standbyPort}/${name}?target_session_attrs=read-write` };
+      return { name, url: `${multiHostUrl([primaryPort, standbyPort], name)}?target_session_attrs=read-write` };
     },
     query: async (url, text, values) => withClient(url, async (client) => (await client.query(text, values)).rows),
     async killPrimary() {

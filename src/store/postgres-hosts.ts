@@ -4,17 +4,20 @@
  * database that fails over: after the primary dies and a standby is promoted, new connections go
  * to the new primary without a restart.
  *
- * Not the client library's own multi-host support: while no host fits (the primary dead, the
- * standby not yet promoted) it cycles through the hosts with no pause for as long as a statement
- * waits, and runs that statement whenever a host fits, however late, so a command already answered
- * ERROR could take effect long after. Here one pass over the hosts either finds the writable one or
- * fails the connection at once: the command gets ERROR while nothing has been sent, and the health
- * probe (postgres-health.ts) is what tries again, with its pauses.
+ * Not the client library's own multi-host support. `postgres` 3.4.9 judges `read-write` by the
+ * `default_transaction_read_only` a server reports at login, which PostgreSQL 14 and later report
+ * as `off` on a hot standby too: it takes a standby for the primary, and with a standby listed
+ * first every write fails (`test/integration/postgres-failover.test.ts` shows ours does not). And
+ * while no host accepts a connection it tries them again with no pause, holding the statement,
+ * which it runs whenever one does, however late: a command already answered ERROR could take
+ * effect long after. Here one pass over the hosts either finds the writable one
+ * (`transaction_read_only` is `off`) or fails the connection before anything is sent: the command
+ * gets ERROR, and the health probe (postgres-health.ts) is what tries again, with its pauses.
  *
  * The library gets a socket already connected to the server found last (its `socket` option) and
- * a single-host URL with `target_session_attrs=read-write`, so it still checks each new session
- * and fails it if that server stopped taking writes. Any failure without a SQLSTATE, or a
- * read-only refusal, makes the finding stale; the next connection looks again, from the first host.
+ * the single-host URL of the first host, which it uses for everything but dialling. A failure with
+ * no SQLSTATE, or a read-only refusal (25006), makes the finding stale; the next connection looks
+ * again, from the first host.
  */
 import net from 'node:net';
 import postgres from 'postgres';
@@ -154,9 +157,8 @@ export function routeToWritable(
   const userInfo = authority.slice(0, authority.lastIndexOf('@') + 1);
   const urlOf = (host: HostPort, tail: string): string => `${scheme}${userInfo}${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}${tail}`;
   const parsed = hostPortsOf(hosts);
-  // the finder asks each server itself; the library, told read-write whatever the URL said, refuses a session that went read-only
+  // the finder asks each server itself; the library's own check is left out (see the opening comment)
   const withoutTarget = rest.replace(/([?&])target_session_attrs=[^&#]*&?/, '$1').replace(/[?&]$/, '');
   const finder = new WritableHostFinder(parsed, (host) => urlOf(host, withoutTarget), clientOptions, connectTimeoutMs);
-  const readWrite = `${withoutTarget}${withoutTarget.includes('?') ? '&' : '?'}target_session_attrs=read-write`;
-  return { url: urlOf(parsed[0] as HostPort, readWrite), finder };
+  return { url: urlOf(parsed[0] as HostPort, withoutTarget), finder };
 }

@@ -62,9 +62,7 @@ export const RELISTEN_DELAY_MS = 1_000;
  * statements run at REPEATABLE READ, which the INDEX statement's correctness relies on
  * (docs/postgres.md). The clients let a URL's `options` replace a configured one, hence the move.
  * The URL is split by hand, not with `new URL`, which refuses the multi-host form
- * (`h1:5432,h2:5432`) a database that fails over is named by. A multi-host URL that does not say
- * which server it wants gets `target_session_attrs=read-write`: the first host that takes writes,
- * never a standby that would refuse every command.
+ * (`h1:5432,h2:5432`) a database that fails over is named by (postgres-hosts.ts).
  */
 export function withSessionOptions(url: string): { url: string; options: string } {
   const question = url.indexOf('?');
@@ -72,7 +70,6 @@ export function withSessionOptions(url: string): { url: string; options: string 
   const parameters = new URLSearchParams(question < 0 ? '' : url.slice(question + 1));
   const own = parameters.get('options') ?? '';
   parameters.delete('options');
-  if (hostsOf(base).length > 1 && !parameters.has('target_session_attrs')) parameters.set('target_session_attrs', 'read-write');
   const query = parameters.toString();
   return { url: query === '' ? base : `${base}?${query}`, options: `${own} -c default_transaction_isolation=repeatable\\ read`.trim() };
 }

@@ -74,6 +74,16 @@ test('--require-synchronous-standby starts on a primary that waits for a synchro
   assert.ok(indexer.backend.isAvailable());
 });
 
+test('a multi-host URL that lists the standby first still writes to the primary', async (t) => {
+  const { name } = await pair.createDatabase();
+  const standbyFirst = pair.multiHostUrl([pair.standbyPort, pair.primaryPort], name);
+  const indexer = await startPostgresIndexer(t, standbyFirst);
+  const connection = await ProtocolClient.connect('127.0.0.1', indexer.address.port);
+  t.after(() => connection.close());
+  assert.equal(await connection.request('INDEX|written|\n'), 'OK');
+  assert.deepEqual(await pair.query(pair.urlOn(pair.primaryPort, name), 'SELECT name FROM packages'), [{ name: 'written' }]);
+});
+
 test('two servers under write load ride through a failover to a synchronous standby, losing no acknowledged write', async (t) => {
   const { name, url } = await pair.createDatabase();
   const logs: LogLine[][] = [[], []];

@@ -9,14 +9,14 @@ import { hostsOf, withSessionOptions } from '../../src/store/postgres-pool.js';
 
 const CLIENT_OPTIONS = {};
 
-test('a multi-host URL keeps its hosts and its own session options, and asks for the server that takes writes', () => {
+test('a multi-host URL keeps its hosts and its own session options', () => {
   const { url, options } = withSessionOptions('postgres://u:p@h1:5432,h2:5433/index?options=-c%20statement_timeout%3D5s&sslmode=disable');
-  assert.equal(url, 'postgres://u:p@h1:5432,h2:5433/index?sslmode=disable&target_session_attrs=read-write');
+  assert.equal(url, 'postgres://u:p@h1:5432,h2:5433/index?sslmode=disable');
   assert.equal(options, '-c statement_timeout=5s -c default_transaction_isolation=repeatable\\ read');
 });
 
-test('a target_session_attrs the URL gives is kept, and a single-host URL gets none', () => {
-  assert.equal(withSessionOptions('postgres://h1,h2/x?target_session_attrs=primary').url, 'postgres://h1,h2/x?target_session_attrs=primary');
+test('a URL with no parameters stays without them', () => {
+  assert.equal(withSessionOptions('postgres://u:p@h1,h2/x').url, 'postgres://u:p@h1,h2/x');
   assert.equal(withSessionOptions('postgres://u:p@db:5432/x').url, 'postgres://u:p@db:5432/x');
 });
 
@@ -29,14 +29,14 @@ test('the hosts of a URL are read after the user info, whatever the password hol
   ]);
 });
 
-test('a single-host URL goes to the client as it is; a multi-host one through the writable-host finder, named by its first host, always read-write', () => {
+test('a single-host URL goes to the client as it is; a multi-host one through the writable-host finder, named by its first host, whose own target_session_attrs check is left out', () => {
   const single = routeToWritable('postgres://u:p@db:5432/x', ['db:5432'], CLIENT_OPTIONS, 1_000);
   assert.equal(single.finder, undefined);
   assert.equal(single.url, 'postgres://u:p@db:5432/x');
   const url = 'postgres://u:p@h1:5432,h2:5433/x?sslmode=disable&target_session_attrs=read-write';
   const multi = routeToWritable(url, hostsOf(url), CLIENT_OPTIONS, 1_000);
   assert.notEqual(multi.finder, undefined);
-  assert.equal(multi.url, 'postgres://u:p@h1:5432/x?sslmode=disable&target_session_attrs=read-write');
+  assert.equal(multi.url, 'postgres://u:p@h1:5432/x?sslmode=disable');
   const standby = 'postgres://u:p@h1,h2/x?target_session_attrs=standby';
-  assert.equal(routeToWritable(standby, hostsOf(standby), CLIENT_OPTIONS, 1_000).url, 'postgres://u:p@h1:5432/x?target_session_attrs=read-write');
+  assert.equal(routeToWritable(standby, hostsOf(standby), CLIENT_OPTIONS, 1_000).url, 'postgres://u:p@h1:5432/x');
 });
