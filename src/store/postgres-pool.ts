@@ -106,7 +106,14 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
     connection: { application_name: APPLICATION_NAME, options: session.options },
   };
   const route = routeToWritable(session.url, hostsOf(session.url), clientOptions, options.connectTimeoutMs);
-  const sql = postgres(route.url, { ...clientOptions, ...socketOption(route), max: options.size });
+  const open = (): postgres.Sql => postgres(route.url, { ...clientOptions, ...socketOption(route), max: options.size });
+  let sql = open();
+  const renewIfWedged = (error: unknown): void => {
+    if (!isWedged(error)) return;
+    const wedged = sql;
+    sql = open();
+    void wedged.end({ timeout: 0 }).catch(() => {});
+  };
   type Values = Parameters<typeof sql.unsafe>[1];
   return {
     // `postgres` names statements itself: a connection prepares a text (keyed with the types it
@@ -116,12 +123,12 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
     // must re-plan (FetchPreparedStatement, RevalidateCachedQuery) is prepared again, retried once
     async query(_name, text, values) {
       const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs))) as unknown as Row[];
+      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), renewIfWedged)) as unknown as Row[];
     },
     async transaction(work) {
       const run = async (tx: postgres.TransactionSql): Promise<unknown> =>
         work(async (text, values) => (await tx.unsafe(text, (values ?? []) as Values)) as unknown as Row[]);
-      return (await noticingFailover(route, sql.begin(run))) as Awaited<ReturnType<typeof work>>;
+      return (await noticingFailover(route, sql.begin(run), renewIfWedged)) as Awaited<ReturnType<typeof work>>;
     },
     listen: (channel, onNotify, onListening) => listenWithPostgresJs(route, clientOptions, options, channel, onNotify, onListening),
     end: () => sql.end({ timeout: 5 }),
@@ -133,14 +140,32 @@ function socketOption(route: Route): { socket?: () => Promise<Socket> } {
   return route.finder === undefined ? {} : { socket: route.finder.connect };
 }
 
-/** A failure that may mean the primary moved (no SQLSTATE, or a read-only refusal) makes the finder look again. */
-async function noticingFailover<T>(route: Route, result: Promise<T>): Promise<T> {
+/**
+ * A failure that may mean the primary moved (no SQLSTATE, or a read-only refusal) makes the finder
+ * look again; `onError` sees every failure.
+ */
+async function noticingFailover<T>(route: Route, result: Promise<T>, onError: (error: unknown) => void): Promise<T> {
   try {
     return await result;
   } catch (error) {
     if (!hasSqlState(error) || error.code === '25006') route.finder?.stale();
+    onError(error);
     throw error;
   }
+}
+
+/**
+ * Whether the library's connection may be wedged for good, so that the client must be replaced.
+ * `postgres` 3.4.9 gathers small writes and sends them from a setImmediate; a socket that closes
+ * between the two leaves that immediate cancelled but not forgotten, and the bytes gathered with
+ * it, so the connection never sends again: its next startup message waits behind them for an
+ * immediate that will not come, and every later attempt ends in CONNECT_TIMEOUT (upstream
+ * porsager/postgres#1209 and #1215). The failover test met it about one run in ten, on the change
+ * feed's connection. A server that accepts connections but does not answer a login for
+ * connect_timeout ends the same way; replacing the client then costs nothing.
+ */
+function isWedged(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'CONNECT_TIMEOUT';
 }
 
 /**
@@ -177,10 +202,18 @@ function listenWithPostgresJs(
     },
     onclose: relistenLater,
   };
-  const sql = postgres(route.url, listenerOptions);
+  let sql = postgres(route.url, listenerOptions);
+  const renewIfWedged = (error: unknown): void => {
+    if (stopped || !isWedged(error)) return;
+    const wedged = sql;
+    sql = postgres(route.url, listenerOptions);
+    void wedged.end({ timeout: 0 }).catch(() => {});
+    relistenLater();
+  };
   const start = async (): Promise<void> => {
     try {
-      await noticingFailover(route, rejectAfter(sql.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`).execute(), options.queryTimeoutMs));
+      const listening = sql.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`).execute();
+      await noticingFailover(route, rejectAfter(listening, options.queryTimeoutMs), renewIfWedged);
       if (!stopped) onListening();
     } catch {
       relistenLater();
@@ -191,7 +224,7 @@ function listenWithPostgresJs(
   return {
     async query(text, values) {
       const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs))) as unknown as Row[];
+      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), renewIfWedged)) as unknown as Row[];
     },
     async close() {
       stopped = true;

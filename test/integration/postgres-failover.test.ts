@@ -110,6 +110,7 @@ test('two servers under write load ride through a failover to a synchronous stan
     assert.equal(total('ERROR'), 0);
 
     for (const client of clients) client.armSnapshot();
+    const killedAt = performance.now();
     await pair.killPrimary();
     await waitFor(() => servers.every((server) => !server.backend.isAvailable()), FAILOVER_TIMEOUT_MS, 'both servers to see the primary gone');
     for (const server of servers) assert.equal(await readyStatus(server), 503);
@@ -119,11 +120,16 @@ test('two servers under write load ride through a failover to a synchronous stan
     const onStandby = await pair.query<{ name: string }>(pair.urlOn(pair.standbyPort, name), 'SELECT name FROM packages');
     assert.deepEqual(contradictions(clients, new Set(onStandby.map((row) => row.name)), 'snapshot'), []);
 
+    const promotingAt = performance.now();
     await pair.promoteStandby();
     await waitFor(() => servers.every((server) => server.backend.isAvailable()), FAILOVER_TIMEOUT_MS, 'both servers to find the new primary');
+    t.diagnostic(
+      `kill to promotion ${Math.round(promotingAt - killedAt)} ms, promotion to both servers back ${Math.round(performance.now() - promotingAt)} ms`,
+    );
     for (const server of servers) assert.equal(await readyStatus(server), 200);
     const answeredAtRecovery = answered();
     await waitFor(() => answered() >= answeredAtRecovery + LOAD_REPLIES, LOAD_TIMEOUT_MS, `${LOAD_REPLIES} answers after the failover`);
+    t.diagnostic(`replies: OK ${total('OK')}, FAIL ${total('FAIL')}, ERROR ${total('ERROR')}`);
   } finally {
     stopped = true;
     await load;
@@ -139,7 +145,9 @@ test('two servers under write load ride through a failover to a synchronous stan
   // each server's change feed follows the new primary, in one order both agree on
   assert.equal(await clients[0]?.send('INDEX|after.failover|\n'), 'OK');
   const delivered = (events: ChangeEvent[]): boolean => events.some((event) => event.name === 'after.failover');
+  const sentAt = performance.now();
   await waitFor(() => feeds.every(delivered), FAILOVER_TIMEOUT_MS, 'both feeds to deliver a change made after the failover');
+  t.diagnostic(`both feeds delivered it ${Math.round(performance.now() - sentAt)} ms after its OK`);
   const bySeq = new Map<number, string>();
   for (const events of feeds) {
     events.forEach((event, k) => assert.ok(k === 0 || event.seq > (events[k - 1]?.seq ?? 0), 'ascending numbers'));
