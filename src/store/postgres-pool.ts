@@ -160,8 +160,8 @@ async function noticingFailover<T>(route: Route, result: Promise<T>, onError: (e
  * between the two leaves that immediate cancelled but not forgotten, and the bytes gathered with
  * it, so the connection never sends again: its next startup message waits behind them for an
  * immediate that will not come, and every later attempt ends in CONNECT_TIMEOUT (upstream
- * porsager/postgres#1209 and #1215). The failover test met it in 4 of 24 runs, on the change
- * feed's connection. A server that accepts connections but does not answer a login for
+ * porsager/postgres#1209 and #1215). It stalled the change feed after a failover in the failover
+ * test (docs/postgres.md). A server that accepts connections but does not answer a login for
  * connect_timeout ends the same way; replacing the client then costs nothing.
  */
 function isWedged(error: unknown): boolean {
