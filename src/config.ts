@@ -55,6 +55,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. @default 10 */
   poolSize: number;
+  /** Refuse to start unless PostgreSQL commits synchronously to a standby (docs/postgres.md). @default false */
+  requireSynchronousStandby: boolean;
 }
 
 export const DEFAULTS: Readonly<Config> = {
@@ -78,6 +80,7 @@ export const DEFAULTS: Readonly<Config> = {
   adminToken: undefined,
   databaseUrl: undefined,
   poolSize: 10,
+  requireSynchronousStandby: false,
 };
 
 type Parser<T> = (raw: string, setting: string) => T;
@@ -280,6 +283,10 @@ export const SETTINGS = [
     meaning: 'a postgres:// URL: keep the index in that PostgreSQL database instead of the embedded store (prefer the variable: a flag shows in ps)',
   }),
   setting('poolSize', 'pool-size', 'POOL_SIZE', integer(1, 1_000), { value: 'N', meaning: 'connections in the PostgreSQL pool' }),
+  setting('requireSynchronousStandby', 'require-synchronous-standby', 'REQUIRE_SYNCHRONOUS_STANDBY', boolean, {
+    meaning:
+      'refuse to start unless PostgreSQL commits synchronously to a standby, so that a failover loses no acknowledged write; the variable takes true/false, 1/0 or yes/no',
+  }),
 ] as const;
 
 const MASK = '***';

@@ -17,6 +17,7 @@ import { snapshotOfExport, type StoreSnapshot } from './store-snapshot.js';
 import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health.js';
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
 import { PostgresReader } from './postgres-reader.js';
+import { checkReplication, readReplication } from './postgres-replication.js';
 import {
   COUNTS_STATEMENT,
   INDEX_STATEMENT,
@@ -39,6 +40,8 @@ export interface PostgresBackendOptions {
   readonly createPool?: SqlPoolFactory;
   /** Changes kept for resuming subscribers, by each server and in the change table. @default 10000 */
   readonly changeWindow?: number;
+  /** Refuse to open unless commits wait for a synchronous standby (postgres-replication.ts). @default false */
+  readonly requireSynchronousStandby?: boolean;
 }
 
 /** Attempts of one statement that lost a serialization conflict or a deadlock. */
@@ -116,6 +119,7 @@ export class PostgresBackend implements Backend {
     try {
       await migrate(pool, this.#location);
       await checkIsolation(pool, this.#location);
+      checkReplication(await readReplication(pool), this.#options.requireSynchronousStandby ?? false, this.#location, this.#options.logger);
       await this.changes.open();
     } catch (error) {
       await pool.end().catch(() => {});
@@ -236,8 +240,10 @@ export class PostgresBackend implements Backend {
     }
   }
 
+  /** A standby answers too, but is no use: the database is back once it takes writes. */
   async #probe(): Promise<void> {
-    await this.#requirePool().query(PROBE_STATEMENT.name, PROBE_STATEMENT.text, []);
+    const [row] = await this.#requirePool().query(PROBE_STATEMENT.name, PROBE_STATEMENT.text, []);
+    if (row?.['read_only'] !== 'off') throw new Error('PostgreSQL answers but is read-only (a standby?)');
   }
 
   #requirePool(): SqlPool {
