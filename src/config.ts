@@ -59,6 +59,8 @@ export interface Config {
   batchMaxCommands: number;
   /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size). @default 4 */
   batchesInFlight: number;
+  /** Refuse to start unless PostgreSQL commits synchronously to a standby (docs/postgres.md). @default false */
+  requireSynchronousStandby: boolean;
 }
 
 export const DEFAULTS: Readonly<Config> = {
@@ -84,6 +86,7 @@ export const DEFAULTS: Readonly<Config> = {
   poolSize: 10,
   batchMaxCommands: 100,
   batchesInFlight: 4,
+  requireSynchronousStandby: false,
 };
 
 type Parser<T> = (raw: string, setting: string) => T;
@@ -293,6 +296,10 @@ export const SETTINGS = [
   setting('batchesInFlight', 'batches-in-flight', 'BATCHES_IN_FLIGHT', integer(1, 1_000), {
     value: 'N',
     meaning: 'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size)',
+  }),
+  setting('requireSynchronousStandby', 'require-synchronous-standby', 'REQUIRE_SYNCHRONOUS_STANDBY', boolean, {
+    meaning:
+      'refuse to start unless PostgreSQL commits synchronously to a standby, so that a failover loses no acknowledged write; the variable takes true/false, 1/0 or yes/no',
   }),
 ] as const;
 

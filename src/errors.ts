@@ -44,6 +44,10 @@ export const ERROR_CODES = {
     exitStatus: EXIT_STATUS.storeRefused,
     meaning: 'PostgreSQL does not run our statements at repeatable read (a proxy dropping session options)',
   },
+  PI_ERR_STORE_OPEN_NOT_SYNCHRONOUS: {
+    exitStatus: EXIT_STATUS.storeRefused,
+    meaning: '--require-synchronous-standby was given but PostgreSQL does not commit synchronously to a standby',
+  },
   PI_ERR_STORE_UNAVAILABLE: { exitStatus: EXIT_STATUS.failed, meaning: 'the shared database cannot be reached' },
   PI_ERR_STORE_QUERY_TIMEOUT: { exitStatus: EXIT_STATUS.failed, meaning: 'the shared database did not answer a statement in time; treated as unreachable' },
   PI_ERR_STORE_COMMIT: { exitStatus: EXIT_STATUS.failed, meaning: 'a batch of changes could not be committed; its replies were ERROR' },

@@ -49,7 +49,7 @@ export interface BenchResult {
   readonly baseline: BenchRun | undefined;
   readonly target: BenchRun;
   /** Ours divided by the baseline's, when a baseline ran. */
-  readonly ratios: { readonly throughput: number; readonly p99: number; readonly serverCpu: number | undefined } | undefined;
+  readonly ratios: { readonly throughput: number; readonly p50: number; readonly p99: number; readonly serverCpu: number | undefined } | undefined;
 }
 
 /** Requests in flight on the one connection that indexes the dataset before a run and removes it after. */
@@ -74,6 +74,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ? undefined
       : {
           throughput: target.result.requestsPerSecond / baseline.result.requestsPerSecond,
+          p50: target.result.latency.p50Us / Math.max(1, baseline.result.latency.p50Us),
           p99: target.result.latency.p99Us / Math.max(1, baseline.result.latency.p99Us),
           serverCpu: ratioOf(target.result.serverCpuUsPerRequest, baseline.result.serverCpuUsPerRequest),
         };
@@ -158,10 +159,10 @@ function formatTable(result: BenchResult, heading: string): string {
   if (result.baseline !== undefined) lines.push(row('baseline', result.baseline));
   lines.push(row('target', result.target));
   if (result.ratios !== undefined) {
-    const { throughput, p99, serverCpu } = result.ratios;
+    const { throughput, p50, p99, serverCpu } = result.ratios;
     const cpuRatio = serverCpu === undefined ? '' : `${serverCpu.toFixed(2)}x`;
     lines.push(
-      `ours/baseline    ${`${throughput.toFixed(2)}x`.padStart(12)} ${''.padStart(9)} ${`${p99.toFixed(2)}x`.padStart(9)} ${''.padStart(9)} ${''.padStart(9)} ${''.padStart(8)} ${''.padStart(7)} ${cpuRatio.padStart(11)}`,
+      `ours/baseline    ${`${throughput.toFixed(2)}x`.padStart(12)} ${`${p50.toFixed(2)}x`.padStart(9)} ${`${p99.toFixed(2)}x`.padStart(9)} ${''.padStart(9)} ${''.padStart(9)} ${''.padStart(8)} ${''.padStart(7)} ${cpuRatio.padStart(11)}`,
     );
   }
   lines.push(`target: ${result.target.label}${result.baseline === undefined ? '' : `; baseline: ${result.baseline.label}`}`);
@@ -208,7 +209,7 @@ export async function bench(args: ParsedArgs): Promise<number> {
     const tables = results.map((result, i) => formatTable(result, rounds === 1 ? heading : `${heading}\nround ${i + 1} of ${rounds}`));
     if (rounds > 1 && medians !== undefined)
       tables.push(
-        `median ours/baseline over ${rounds} rounds: throughput ${medians.throughput.toFixed(2)}x, p99 ${medians.p99.toFixed(2)}x${medians.serverCpu === undefined ? '' : `, server CPU per request ${medians.serverCpu.toFixed(2)}x`}`,
+        `median ours/baseline over ${rounds} rounds: throughput ${medians.throughput.toFixed(2)}x, p50 ${medians.p50.toFixed(2)}x, p99 ${medians.p99.toFixed(2)}x${medians.serverCpu === undefined ? '' : `, server CPU per request ${medians.serverCpu.toFixed(2)}x`}`,
       );
     process.stdout.write(`${tables.join('\n\n')}\n`);
   }
@@ -225,6 +226,7 @@ function medianRatios(results: readonly BenchResult[]): BenchResult['ratios'] {
   const cpu = ratios.flatMap((ratio) => (ratio.serverCpu === undefined ? [] : [ratio.serverCpu]));
   return {
     throughput: median(ratios.map((ratio) => ratio.throughput)),
+    p50: median(ratios.map((ratio) => ratio.p50)),
     p99: median(ratios.map((ratio) => ratio.p99)),
     serverCpu: cpu.length === 0 ? undefined : median(cpu),
   };

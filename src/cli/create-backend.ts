@@ -3,23 +3,30 @@
  * given its URL, else the durable embedded store unless the user asked for memory only.
  */
 import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Backend } from '../store/backend.js';
 import { MemoryBackend } from '../store/memory-backend.js';
 import { PostgresBackend } from '../store/postgres-backend.js';
 import { SqliteBackend } from '../store/sqlite-backend.js';
+import type { SettingNamer } from './indexer.js';
 
-export function createBackend(config: Config, logger: Logger, metrics: Metrics): Backend {
+export function createBackend(config: Config, logger: Logger, metrics: Metrics, nameOf: SettingNamer): Backend {
   if (config.databaseUrl !== undefined) {
     return new PostgresBackend({
       url: config.databaseUrl,
       poolSize: config.poolSize,
       maxBatchCommands: config.batchMaxCommands,
       maxBatchesInFlight: Math.min(config.batchesInFlight, config.poolSize),
+      requireSynchronousStandby: config.requireSynchronousStandby,
       logger,
       metrics,
     });
+  }
+  if (config.requireSynchronousStandby) {
+    // a guarantee asked for that no embedded store can give: refused rather than ignored
+    throw new ConfigError(nameOf('requireSynchronousStandby'), 'a synchronous standby is a PostgreSQL set-up: give --database-url too');
   }
   if (config.inMemory) {
     logger.warn('in-memory mode: nothing is persisted');

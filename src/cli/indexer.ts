@@ -23,7 +23,7 @@ export interface RunningIndexer {
   stop(): Promise<void>;
 }
 
-export type BackendFactory = (config: Config, logger: Logger, metrics: Metrics) => Backend;
+export type BackendFactory = (config: Config, logger: Logger, metrics: Metrics, nameOf: SettingNamer) => Backend;
 /** How a setting is named in messages: the flag or the variable the user gave. */
 export type SettingNamer = (key: keyof Config) => string;
 
@@ -85,7 +85,7 @@ export async function startIndexer(
   warnIfDescriptorsShort(config, logger);
   // with no admin port nobody can read the metrics, so none are collected
   const metrics = config.adminPort === null ? disabledMetrics() : createMetrics();
-  const backend = makeBackend(config, logger, metrics);
+  const backend = makeBackend(config, logger, metrics, nameOf);
   let ready = false;
   const server = new IndexServer({ ...config, backend, metrics, logger });
   const admin =

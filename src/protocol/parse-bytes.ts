@@ -5,6 +5,11 @@
  * are; strings are made only for what the command keeps or looks up (its name and dependencies).
  * No decoding of the whole line, no slices of it, no regular expression, no `split`, and a `Set`
  * only for long dependency lists.
+ *
+ * Names repeat: clients ask about the same packages again and again. So each name's bytes are
+ * hashed while they are checked, and a small table of recent names hands back the string made for
+ * the same bytes before, instead of a new one for the collector to chase (most QUERYs then
+ * allocate no string at all). A hit is confirmed byte for byte, so a collision costs one decode.
  */
 import { protocolError } from './parse.js';
 import { MAX_NAME_LENGTH, type ParsedLine } from './types.js';
@@ -41,8 +46,8 @@ export function parseLineBytes(bytes: Buffer, start: number, end: number): Parse
   if (second < 0) return protocolError('field-count');
   const kind = commandAt(bytes, start, first);
   if (kind === undefined) return protocolError('unknown-command');
-  if (!isNameAt(bytes, first + 1, second)) return protocolError('invalid-name');
-  const name = latin1(bytes, first + 1, second);
+  const name = nameAt(bytes, first + 1, second);
+  if (name === undefined) return protocolError('invalid-name');
   if (kind !== 'INDEX') {
     // [P-DEPS-2] no dependencies on REMOVE or QUERY
     if (end > second + 1) return protocolError('unexpected-dependencies');
@@ -72,10 +77,34 @@ function matches(bytes: Uint8Array, start: number, word: string): boolean {
   return true;
 }
 
-/** [P-NAME-1] 1 to 255 bytes, each one the table allows (so never a byte above 0x7f). */
-function isNameAt(bytes: Uint8Array, start: number, end: number): boolean {
-  if (end <= start || end - start > MAX_NAME_LENGTH) return false;
-  for (let i = start; i < end; i++) if (NAME_BYTE[bytes[i] as number] === 0) return false;
+/** Recent names by the hash of their bytes; a power of two. */
+const RECENT_NAMES = 4096;
+const recentNames: Array<string | undefined> = new Array(RECENT_NAMES).fill(undefined);
+
+/**
+ * [P-NAME-1] 1 to 255 bytes, each one the table allows (so never a byte above 0x7f): the name as
+ * a string, or undefined when the bytes are not a name.
+ */
+function nameAt(bytes: Buffer, start: number, end: number): string | undefined {
+  if (end <= start || end - start > MAX_NAME_LENGTH) return undefined;
+  // FNV-1a, folded into the check of each byte
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i] as number;
+    if (NAME_BYTE[byte] === 0) return undefined;
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  const slot = hash & (RECENT_NAMES - 1);
+  const recent = recentNames[slot];
+  if (recent !== undefined && sameAscii(recent, bytes, start, end)) return recent;
+  const name = latin1(bytes, start, end);
+  recentNames[slot] = name;
+  return name;
+}
+
+function sameAscii(text: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
   return true;
 }
 
@@ -86,8 +115,9 @@ function dependenciesAt(bytes: Buffer, start: number, end: number): readonly str
   let itemStart = start;
   for (let i = start; i <= end; i++) {
     if (i < end && bytes[i] !== BYTE.COMMA) continue;
-    if (!isNameAt(bytes, itemStart, i)) return undefined;
-    deps.push(latin1(bytes, itemStart, i));
+    const dep = nameAt(bytes, itemStart, i);
+    if (dep === undefined) return undefined;
+    deps.push(dep);
     itemStart = i + 1;
   }
   return withoutRepeats(deps);

@@ -3,6 +3,11 @@
  * as one batch, and writes that batch's replies in one write, strictly in request order. While a
  * batch is with the backend, later lines queue behind it; reading pauses when the queue or the
  * socket's write buffer is full, so a peer cannot grow our memory by sending without reading.
+ *
+ * What an idle connection holds is kept to its socket and this object: the socket's listeners are
+ * functions shared by every connection, which find theirs through a symbol on the socket (a
+ * closure per listener costs more than the rest of this object); the idle timeout is the server's
+ * one sweep over `lastActivityMs`, not a timer each; the splitter is this object itself.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -29,41 +34,67 @@ export interface ConnectionOptions {
 /** Lines queued behind a batch in flight before reading pauses. */
 const MAX_QUEUED_LINES = 4096;
 
-export class Connection {
+const OWNER = Symbol('connection');
+type OwnedSocket = Duplex & { [OWNER]: Connection };
+
+export class Connection implements LineSink {
   readonly id: number;
-  readonly closed: Promise<void>;
+  /** When bytes last arrived (performance.now()), for the server's idle sweep. */
+  lastActivityMs: number;
   #socket: Duplex;
   #options: ConnectionOptions;
+  #onClose: (connection: Connection) => void;
   #splitter: LineSplitter;
-  #sink: LineSink;
   #queue: ParsedLine[] = [];
   #inFlight = false;
   #writeBlocked = false;
   #peerEnded = false;
   #shuttingDown = false;
-  #idleTimer: NodeJS.Timeout | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: number, socket: Duplex, options: ConnectionOptions) {
+  /** @param onClose called once, when the socket has closed */
+  constructor(id: number, socket: Duplex, options: ConnectionOptions, onClose: (connection: Connection) => void) {
     this.id = id;
     this.#socket = socket;
     this.#options = options;
+    this.#onClose = onClose;
+    this.lastActivityMs = performance.now();
     this.#splitter = new LineSplitter(options.maxLineBytes);
-    this.#sink = {
-      line: (bytes, start, end) => this.#queue.push(parseLineBytes(bytes, start, end)),
-      overflow: () => this.#queue.push(protocolError('line-too-long')),
-    };
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onPeerEnd());
-    socket.on('drain', () => this.#onDrain());
-    socket.on('error', (error: Error) => this.#onError(error));
-    socket.once('close', () => this.#clearTimers());
-    if (options.idleTimeoutMs > 0) {
-      this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
-    }
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', Connection.#data);
+    socket.on('end', Connection.#end);
+    socket.on('error', Connection.#error);
+    socket.once('close', Connection.#close);
     // a socket parked under the connection limit was paused; a fresh one starts flowing here
     socket.resume();
+  }
+
+  static #data = function (this: OwnedSocket, chunk: Buffer): void {
+    this[OWNER].#onData(chunk);
+  };
+  static #end = function (this: OwnedSocket): void {
+    this[OWNER].#onPeerEnd();
+  };
+  static #drain = function (this: OwnedSocket): void {
+    this[OWNER].#onDrain();
+  };
+  static #error = function (this: OwnedSocket, error: Error): void {
+    this[OWNER].#onError(error);
+  };
+  static #close = function (this: OwnedSocket): void {
+    const connection = this[OWNER];
+    clearTimeout(connection.#drainTimer);
+    connection.#onClose(connection);
+  };
+
+  /** LineSink: a whole line of the socket's bytes. */
+  line(bytes: Buffer, start: number, end: number): void {
+    this.#queue.push(parseLineBytes(bytes, start, end));
+  }
+
+  /** LineSink: a line passed the cap. */
+  overflow(): void {
+    this.#queue.push(protocolError('line-too-long'));
   }
 
   /** True when no line is queued, in flight or half-read. */
@@ -82,11 +113,18 @@ export class Connection {
     this.#socket.destroy();
   }
 
+  /** The idle timeout: closes the connection when nothing arrived since `cutoffMs` and nothing is pending. */
+  closeIfIdleSince(cutoffMs: number): void {
+    if (this.lastActivityMs > cutoffMs || !this.isIdle || this.#socket.writableEnded) return;
+    this.#options.logger.debug({ connection: this.id }, 'closing idle connection');
+    this.#finish();
+  }
+
   #onData(chunk: Buffer): void {
-    this.#idleTimer?.refresh();
+    this.lastActivityMs = performance.now();
     this.#options.metrics.receivedBytes.inc(chunk.length);
     if (this.#shuttingDown) return;
-    this.#splitter.push(chunk, this.#sink);
+    this.#splitter.push(chunk, this);
     if (!this.#inFlight) this.#dispatch();
     else this.#updateReading();
   }
@@ -132,6 +170,7 @@ export class Connection {
   }
 
   #onWriteBlocked(): void {
+    if (!this.#writeBlocked) this.#socket.once('drain', Connection.#drain);
     this.#writeBlocked = true;
     this.#drainTimer ??= setTimeout(() => {
       this.#options.logger.debug({ connection: this.id }, 'peer did not read its replies in time; disconnecting');
@@ -171,23 +210,9 @@ export class Connection {
     this.#socket.end(() => this.#socket.destroy());
   }
 
-  #onIdle(): void {
-    if (!this.isIdle) {
-      this.#idleTimer?.refresh();
-      return;
-    }
-    this.#options.logger.debug({ connection: this.id }, 'closing idle connection');
-    this.#finish();
-  }
-
   #onError(error: Error): void {
     this.#options.logger.debug({ connection: this.id, err: error }, 'connection error');
     this.#options.metrics.connectionErrors.inc();
     this.#socket.destroy();
-  }
-
-  #clearTimers(): void {
-    clearTimeout(this.#idleTimer);
-    clearTimeout(this.#drainTimer);
   }
 }

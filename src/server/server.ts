@@ -25,6 +25,16 @@ export class IndexServer {
   #listener: net.Server | undefined;
   #acceptWatch: AcceptWatch | undefined;
   #closing = false;
+  #idleSweep: NodeJS.Timeout | undefined;
+  /** Resolves close()'s wait once the last connection has closed. */
+  #lastClosed: (() => void) | undefined;
+  /** One function for every connection, not a closure each. */
+  readonly #release = (connection: Connection): void => {
+    this.#active.delete(connection);
+    this.#options.metrics.connectionsOpen.set(this.#active.size);
+    if (this.#active.size === 0) this.#lastClosed?.();
+    this.#admitWaiting();
+  };
 
   constructor(options: ServerOptions) {
     this.#options = options;
@@ -85,9 +95,12 @@ export class IndexServer {
     const listenerClosed = this.#listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => this.#listener?.close(() => resolve()));
     for (const socket of this.#waiting.splice(0)) socket.destroy();
     this.#options.metrics.connectionsWaiting.set(0);
-    const connections = [...this.#active];
-    for (const connection of connections) connection.shutdown();
-    const allClosed = Promise.all(connections.map((connection) => connection.closed));
+    clearInterval(this.#idleSweep);
+    const allClosed = new Promise<void>((resolve) => {
+      this.#lastClosed = resolve;
+    });
+    if (this.#active.size === 0) this.#lastClosed?.();
+    for (const connection of this.#active) connection.shutdown();
     if ((await withTimeout(allClosed, timeoutMs)) === TIMED_OUT) {
       this.#options.logger.warn({ open: this.#active.size }, 'shutdown timeout reached; closing remaining connections');
       for (const connection of this.#active) connection.destroy();
@@ -97,16 +110,28 @@ export class IndexServer {
   }
 
   #admit(socket: Duplex): void {
-    const { metrics, logger } = this.#options;
-    const id = this.#nextId++;
-    const connection = new Connection(id, socket, { ...this.#options, logger });
+    const connection = new Connection(this.#nextId++, socket, this.#options, this.#release);
     this.#active.add(connection);
-    metrics.connectionsOpen.set(this.#active.size);
-    void connection.closed.then(() => {
-      this.#active.delete(connection);
-      metrics.connectionsOpen.set(this.#active.size);
-      this.#admitWaiting();
-    });
+    this.#options.metrics.connectionsOpen.set(this.#active.size);
+    this.#startIdleSweep();
+  }
+
+  /**
+   * The idle timeout for every connection at once: a sweep each tenth of the timeout closes those
+   * silent for the whole timeout (so within 1.1 times it), where a timer per connection would cost
+   * each idle connection a Timeout object.
+   */
+  #startIdleSweep(): void {
+    const { idleTimeoutMs } = this.#options;
+    if (idleTimeoutMs === 0 || this.#idleSweep !== undefined) return;
+    this.#idleSweep = setInterval(
+      () => {
+        const cutoffMs = performance.now() - idleTimeoutMs;
+        for (const connection of this.#active) connection.closeIfIdleSince(cutoffMs);
+      },
+      Math.max(1, Math.ceil(idleTimeoutMs / 10)),
+    );
+    this.#idleSweep.unref();
   }
 
   #park(socket: Duplex): void {

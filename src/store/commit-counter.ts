@@ -74,8 +74,11 @@ export class CommitCounter {
     this.#logger = logger;
   }
 
-  /** Wraps `write` in a transaction that also counts the commit, and records the count once it has committed. */
-  transaction<A>(write: (arg: A) => void): (arg: A) => void {
+  /**
+   * Wraps `write` in a transaction that also counts the commit; returns the commit's number, for
+   * `acknowledge` once the commit is durable as promised and before any reply of it goes out.
+   */
+  transaction<A>(write: (arg: A) => void): (arg: A) => number {
     const update = this.#db.prepare('UPDATE commit_counter SET commits = ? WHERE only = 1');
     const counted = this.#db.transaction((arg: A, next: number) => {
       write(arg);
@@ -85,7 +88,7 @@ export class CommitCounter {
       const next = this.#committed + 1;
       counted(arg, next);
       this.#committed = next;
-      this.#record(next);
+      return next;
     };
   }
 
@@ -94,8 +97,8 @@ export class CommitCounter {
     this.#fd = undefined;
   }
 
-  /** Overwrites the file in place: no allocation, so no full disk, and one write() the kernel keeps whole. */
-  #record(count: number): void {
+  /** Records commit `count` as acknowledged. Overwrites the file in place: no allocation, so no full disk, and one write() the kernel keeps whole. */
+  acknowledge(count: number): void {
     if (this.#fd === undefined) return;
     this.#text.write(format(count), 'latin1');
     try {

@@ -18,6 +18,7 @@ import { PostgresHealth, hasSqlState, type FailureKind } from './postgres-health
 import { createPostgresJsPool, type Row, type SqlPool, type SqlPoolFactory } from './postgres-pool.js';
 import { PostgresBatcher } from './postgres-batcher.js';
 import { PostgresReader } from './postgres-reader.js';
+import { checkReplication, readReplication } from './postgres-replication.js';
 import { COUNTS_STATEMENT, PROBE_STATEMENT, checkIsolation, migrate, type Statement } from './postgres-schema.js';
 
 export interface PostgresBackendOptions {
@@ -35,6 +36,8 @@ export interface PostgresBackendOptions {
   readonly maxBatchesInFlight?: number;
   /** Changes kept for resuming subscribers, by each server and in the change table. @default 10000 */
   readonly changeWindow?: number;
+  /** Refuse to open unless commits wait for a synchronous standby (postgres-replication.ts). @default false */
+  readonly requireSynchronousStandby?: boolean;
 }
 
 /** Commands in one transaction at most, by default (docs/postgres.md has the measurements). */
@@ -129,6 +132,7 @@ export class PostgresBackend implements Backend {
     try {
       await migrate(pool, this.#location);
       await checkIsolation(pool, this.#location);
+      checkReplication(await readReplication(pool), this.#options.requireSynchronousStandby ?? false, this.#location, this.#options.logger);
       await this.changes.open();
     } catch (error) {
       await pool.end().catch(() => {});
@@ -192,8 +196,10 @@ export class PostgresBackend implements Backend {
     }
   }
 
+  /** A standby answers too, but is no use: the database is back once it takes writes. */
   async #probe(): Promise<void> {
-    await this.#requirePool().query(PROBE_STATEMENT.name, PROBE_STATEMENT.text, []);
+    const [row] = await this.#requirePool().query(PROBE_STATEMENT.name, PROBE_STATEMENT.text, []);
+    if (row?.['read_only'] !== 'off') throw new Error('PostgreSQL answers but is read-only (a standby?)');
   }
 
   #requirePool(): SqlPool {

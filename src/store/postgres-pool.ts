@@ -4,8 +4,11 @@
  * Keeping it this narrow let bench/postgres-clients.ts run the same backend on `pg` and on
  * `postgres` (porsager) to choose between them; `postgres` is the one wired here.
  */
+import type { Socket } from 'node:net';
 import postgres from 'postgres';
 import { QueryTimeoutError } from '../errors.js';
+import { hasSqlState } from './postgres-health.js';
+import { routeToWritable, type Route } from './postgres-hosts.js';
 import { TIMED_OUT, withTimeout } from '../with-timeout.js';
 
 export type Row = Record<string, unknown>;
@@ -58,12 +61,26 @@ export const RELISTEN_DELAY_MS = 1_000;
  * Moves the URL's own `options` (server settings for the session) out of it and appends ours:
  * statements run at REPEATABLE READ, which the INDEX statement's correctness relies on
  * (docs/postgres.md). The clients let a URL's `options` replace a configured one, hence the move.
+ * The URL is split by hand, not with `new URL`, which refuses the multi-host form
+ * (`h1:5432,h2:5432`) a database that fails over is named by (postgres-hosts.ts).
  */
 export function withSessionOptions(url: string): { url: string; options: string } {
-  const parsed = new URL(url);
-  const own = parsed.searchParams.get('options') ?? '';
-  parsed.searchParams.delete('options');
-  return { url: parsed.toString(), options: `${own} -c default_transaction_isolation=repeatable\\ read`.trim() };
+  const question = url.indexOf('?');
+  const base = question < 0 ? url : url.slice(0, question);
+  const parameters = new URLSearchParams(question < 0 ? '' : url.slice(question + 1));
+  const own = parameters.get('options') ?? '';
+  parameters.delete('options');
+  const query = parameters.toString();
+  return { url: query === '' ? base : `${base}?${query}`, options: `${own} -c default_transaction_isolation=repeatable\\ read`.trim() };
+}
+
+/** The `host:port` items of a postgres:// URL's authority (after any user info), in order. */
+export function hostsOf(url: string): string[] {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+  return authority
+    .slice(authority.lastIndexOf('@') + 1)
+    .split(',')
+    .filter((host) => host !== '');
 }
 
 /** Rejects with an error that has no SQLSTATE (so: the database is unreachable) after `ms`. */
@@ -80,15 +97,23 @@ async function rejectAfter<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export const createPostgresJsPool: SqlPoolFactory = (options) => {
   const session = withSessionOptions(options.url);
-  const sql = postgres(session.url, {
-    max: options.size,
+  const clientOptions = {
     connect_timeout: Math.ceil(options.connectTimeoutMs / 1000),
     // the client's own reconnect backoff (up to 20 s) would hold statements instead of failing
     // them; the backend's health probe is the backoff, and it sends nothing while the database is down
     backoff: () => 0,
     onnotice: () => {},
     connection: { application_name: APPLICATION_NAME, options: session.options },
-  });
+  };
+  const route = routeToWritable(session.url, hostsOf(session.url), clientOptions, options.connectTimeoutMs);
+  const open = (): postgres.Sql => postgres(route.url, { ...clientOptions, ...socketOption(route), max: options.size });
+  let sql = open();
+  const renewIfWedged = (error: unknown): void => {
+    if (!isWedged(error)) return;
+    const wedged = sql;
+    sql = open();
+    void wedged.end({ timeout: 0 }).catch(() => {});
+  };
   type Values = Parameters<typeof sql.unsafe>[1];
   return {
     // `postgres` names statements itself: a connection prepares a text (keyed with the types it
@@ -98,17 +123,50 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
     // must re-plan (FetchPreparedStatement, RevalidateCachedQuery) is prepared again, retried once
     async query(_name, text, values) {
       const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await rejectAfter(rows, options.queryTimeoutMs)) as unknown as Row[];
+      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), renewIfWedged)) as unknown as Row[];
     },
     async transaction(work) {
       const run = async (tx: postgres.TransactionSql): Promise<unknown> =>
         work(async (text, values) => (await tx.unsafe(text, (values ?? []) as Values)) as unknown as Row[]);
-      return (await sql.begin(run)) as Awaited<ReturnType<typeof work>>;
+      return (await noticingFailover(route, sql.begin(run), renewIfWedged)) as Awaited<ReturnType<typeof work>>;
     },
-    listen: (channel, onNotify, onListening) => listenWithPostgresJs(session, options, channel, onNotify, onListening),
+    listen: (channel, onNotify, onListening) => listenWithPostgresJs(route, clientOptions, options, channel, onNotify, onListening),
     end: () => sql.end({ timeout: 5 }),
   };
 };
+
+/** The library's `socket` option (left out of its types) when a finder picks the host. */
+function socketOption(route: Route): { socket?: () => Promise<Socket> } {
+  return route.finder === undefined ? {} : { socket: route.finder.connect };
+}
+
+/**
+ * A failure that may mean the primary moved (no SQLSTATE, or a read-only refusal) makes the finder
+ * look again; `onError` sees every failure.
+ */
+async function noticingFailover<T>(route: Route, result: Promise<T>, onError: (error: unknown) => void): Promise<T> {
+  try {
+    return await result;
+  } catch (error) {
+    if (!hasSqlState(error) || error.code === '25006') route.finder?.stale();
+    onError(error);
+    throw error;
+  }
+}
+
+/**
+ * Whether the library's connection may be wedged for good, so that the client must be replaced.
+ * `postgres` 3.4.9 gathers small writes and sends them from a setImmediate; a socket that closes
+ * between the two leaves that immediate cancelled but not forgotten, and the bytes gathered with
+ * it, so the connection never sends again: its next startup message waits behind them for an
+ * immediate that will not come, and every later attempt ends in CONNECT_TIMEOUT (upstream
+ * porsager/postgres#1209 and #1215). It stalled the change feed after a failover in the failover
+ * test (docs/postgres.md). A server that accepts connections but does not answer a login for
+ * connect_timeout ends the same way; replacing the client then costs nothing.
+ */
+function isWedged(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'CONNECT_TIMEOUT';
+}
 
 /**
  * A one-connection client of its own for LISTEN and the change feed's reads. Not the library's
@@ -116,7 +174,8 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
  * backoff turned off, retries in a tight loop for as long as the database is down.
  */
 function listenWithPostgresJs(
-  session: { url: string; options: string },
+  route: Route,
+  clientOptions: postgres.Options<Record<string, never>>,
   options: SqlPoolOptions,
   channel: string,
   onNotify: (payload: string) => void,
@@ -134,21 +193,27 @@ function listenWithPostgresJs(
   };
   // `onnotify` is the option the library's own `listen` is built on; its types leave it out
   const listenerOptions: postgres.Options<Record<string, never>> & { onnotify: (from: string, payload: string) => void } = {
+    ...clientOptions,
+    ...socketOption(route),
     max: 1,
     max_lifetime: null,
-    connect_timeout: Math.ceil(options.connectTimeoutMs / 1000),
-    backoff: () => 0,
-    onnotice: () => {},
     onnotify: (from: string, payload: string) => {
       if (from === channel) onNotify(payload);
     },
     onclose: relistenLater,
-    connection: { application_name: APPLICATION_NAME, options: session.options },
   };
-  const sql = postgres(session.url, listenerOptions);
+  let sql = postgres(route.url, listenerOptions);
+  const renewIfWedged = (error: unknown): void => {
+    if (stopped || !isWedged(error)) return;
+    const wedged = sql;
+    sql = postgres(route.url, listenerOptions);
+    void wedged.end({ timeout: 0 }).catch(() => {});
+    relistenLater();
+  };
   const start = async (): Promise<void> => {
     try {
-      await rejectAfter(sql.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`).execute(), options.queryTimeoutMs);
+      const listening = sql.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`).execute();
+      await noticingFailover(route, rejectAfter(listening, options.queryTimeoutMs), renewIfWedged);
       if (!stopped) onListening();
     } catch {
       relistenLater();
@@ -158,7 +223,8 @@ function listenWithPostgresJs(
   type Values = Parameters<typeof sql.unsafe>[1];
   return {
     async query(text, values) {
-      return (await rejectAfter(sql.unsafe(text, values as Values, { prepare: true }).execute(), options.queryTimeoutMs)) as unknown as Row[];
+      const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
+      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), renewIfWedged)) as unknown as Row[];
     },
     async close() {
       stopped = true;

@@ -67,7 +67,7 @@ export const COUNTS_STATEMENT: Statement = {
 };
 
 /** The cheapest round trip, for telling whether the database is back. */
-export const PROBE_STATEMENT: Statement = { name: 'package_indexer_probe', text: 'SELECT 1 AS up' };
+export const PROBE_STATEMENT: Statement = { name: 'package_indexer_probe', text: "SELECT current_setting('transaction_read_only') AS read_only" };
 
 /**
  * Creates or upgrades the schema in one transaction under an advisory lock, so that servers

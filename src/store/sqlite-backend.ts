@@ -4,8 +4,12 @@
  * Group commit: the changes of one event-loop turn are written in one transaction, and no reply
  * of that turn (reads included) is released before it commits. A failed commit undoes the turn's
  * changes on the graph, so graph and file stay equal, and turns every reply of the turn into
- * ERROR: an OK never leaves for a change that is not stored. Whether the store can commit at all,
- * and whether its file is still the one at its path, is sqlite-health.ts's to tell.
+ * ERROR: an OK never leaves for a change that is not stored. With `--fsync always` a turn's replies
+ * also wait for the fsync of its commit, which runs off the event loop (wal-sync.ts): meanwhile
+ * later turns are applied and written, and are answered in order. A QUERY waits only for the last
+ * unsynced commit that changed its package, if any: one about a package no pending commit touched
+ * is answered at once, as its answer is the same before and after those commits. Whether the store can commit at all, and whether its file is still the
+ * one at its path, is sqlite-health.ts's to tell.
  */
 import path from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
@@ -21,9 +25,10 @@ import { applyCommand, applyWrite, changeOf, type PreviousState } from './graph-
 import { GraphReplica } from './graph-replica.js';
 import { exportOfGraphState, type IndexExport } from './index-export.js';
 import { snapshotOfGraphState, type StoreSnapshot } from './store-snapshot.js';
-import { STORE_FILE_NAME, openStoreFile, type StoreFile } from './sqlite-file.js';
+import { STORE_FILE_NAME, openStoreFile, refusal, type StoreFile } from './sqlite-file.js';
 import { SqliteHealth } from './sqlite-health.js';
 import { encodeDependencyIds, loadStore } from './sqlite-load.js';
+import { type Fsync, WalSync } from './wal-sync.js';
 
 export interface SqliteBackendOptions {
   /** Directory of the store file, created if missing. */
@@ -32,10 +37,16 @@ export interface SqliteBackendOptions {
   readonly fsync: FsyncMode;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** With fsync 'always': how the log is synced (tests hold a real fsync behind a gate). */
+  readonly fsyncLog?: Fsync;
 }
 
 /** The changes of one event-loop turn, and the replies waiting for them to commit. */
 interface Turn {
+  /** Turns are committed and answered in this order. */
+  readonly seq: number;
+  /** Names whose package this turn changed; with fsync 'always' only, for the QUERYs that must wait for it. */
+  readonly names: string[];
   /** Ids whose row must be rewritten from the graph's current state. */
   readonly changed: Set<number>;
   /** Every change's previous state, in the order made, to undo a failed commit. */
@@ -53,9 +64,16 @@ export class SqliteBackend implements Backend {
   #graph = new PackageGraph();
   #store: StoreFile | undefined;
   #health: SqliteHealth | undefined;
-  #writeRows: ((changed: ReadonlySet<number>) => void) | undefined;
+  #writeRows: ((changed: ReadonlySet<number>) => number) | undefined;
+  /** With fsync 'always': the log's fsync, off the event loop. */
+  #walSync: WalSync | undefined;
   #turn: Turn | undefined;
   #commitTimer: NodeJS.Immediate | undefined;
+  /** The last turn written to the log whose fsync has not completed yet. */
+  #unsynced: Turn | undefined;
+  /** With fsync 'always': each name changed by a turn not yet durable, and the last such turn. */
+  #pendingNames = new Map<string, Turn>();
+  #turns = 0;
 
   constructor(options: SqliteBackendOptions) {
     this.#options = options;
@@ -67,13 +85,20 @@ export class SqliteBackend implements Backend {
   async open(): Promise<void> {
     if (this.#store !== undefined) return;
     const startedAt = performance.now();
-    const store = openStoreFile(this.#options.dataDir, this.#options.fsync, this.#options.logger);
+    const store = openStoreFile(this.#options.dataDir, this.#options.logger);
     try {
       await loadStore(store.db, store.file, this.#graph);
+      if (this.#options.fsync === 'always') {
+        this.#walSync = new WalSync(`${store.file}-wal`, this.#options.fsyncLog);
+        this.#walSync.open();
+        this.#walSync.onSlotFree = () => this.#commit();
+      }
     } catch (error) {
+      this.#walSync?.close();
+      this.#walSync = undefined;
       store.release();
       this.#graph = new PackageGraph();
-      throw error;
+      throw refusal(error, store.file);
     }
     this.#prepare(store);
     this.#store = store;
@@ -96,9 +121,10 @@ export class SqliteBackend implements Backend {
       return;
     }
     for (let i = 0; i < commands.length; i++) replies[i] = this.#apply(commands[i] as Command);
-    // with nothing pending, everything this batch saw is already committed
-    if (this.#turn === undefined) done(replies);
-    else this.#turn.waiting.push({ done, replies });
+    // with nothing pending, everything this batch saw is already durable
+    const awaited = this.#walSync === undefined ? this.#turn : this.#lastObserved(commands);
+    if (awaited === undefined) done(replies);
+    else awaited.waiting.push({ done, replies });
   }
 
   isAvailable(): boolean {
@@ -122,7 +148,11 @@ export class SqliteBackend implements Backend {
     const store = this.#store;
     if (store === undefined) return;
     // a reply callback may hand over its connection's next batch, which starts another turn
-    while (this.#turn !== undefined) this.#commit();
+    while (this.#turn !== undefined || this.#walSync?.pending === true) {
+      if (this.#turn !== undefined) this.#commit(true);
+      else await new Promise<void>((resolve) => this.#walSync?.afterCommit(() => resolve()));
+    }
+    this.#walSync?.close();
     await this.reader.close();
     this.#store = undefined;
     this.#writeRows = undefined;
@@ -140,35 +170,96 @@ export class SqliteBackend implements Backend {
 
   #record(previous: PreviousState, command: Command): void {
     if (this.#turn === undefined) {
-      this.#turn = { changed: new Set(), undo: [], changes: [], waiting: [] };
+      this.#turn = { seq: ++this.#turns, names: [], changed: new Set(), undo: [], changes: [], waiting: [] };
       this.#commitTimer = setImmediate(() => this.#commit());
     }
     this.#turn.changed.add(previous.id);
     this.#turn.undo.push(previous);
     if (this.changes.wanted) this.#turn.changes.push(changeOf(command));
+    if (this.#walSync !== undefined) {
+      this.#turn.names.push(command.name);
+      this.#pendingNames.set(command.name, this.#turn);
+    }
   }
 
-  #commit(): void {
+  /**
+   * The last turn not yet durable whose state these commands observed: for a QUERY, the last that
+   * changed its package; for a write (changed or not, its reply depends on other packages), the
+   * last of all.
+   */
+  #lastObserved(commands: readonly Command[]): Turn | undefined {
+    const last = this.#turn ?? this.#unsynced;
+    if (last === undefined) return undefined;
+    let awaited: Turn | undefined;
+    for (const command of commands) {
+      const turn: Turn | undefined = command.kind === 'QUERY' ? this.#pendingNames.get(command.name) : last;
+      if (turn !== undefined && (awaited === undefined || turn.seq > awaited.seq)) awaited = turn;
+      if (awaited === last) break;
+    }
+    return awaited;
+  }
+
+  /** The turn is durable or failed: its names no longer wait for it (after a failure, for the last turn still pending). */
+  #settleNames(turn: Turn, stillPending: Turn | undefined): void {
+    for (const name of turn.names) {
+      if (this.#pendingNames.get(name) !== turn) continue;
+      if (stillPending === undefined) this.#pendingNames.delete(name);
+      else this.#pendingNames.set(name, stillPending);
+    }
+  }
+
+  /** Writes the turn's changes in one transaction; with fsync 'always', not while the fsyncs are busy unless `now`. */
+  #commit(now = false): void {
     const turn = this.#turn;
     if (turn === undefined) return;
+    // held back, it takes in the next turns' changes too, and is written when an fsync returns
+    if (!now && this.#walSync?.full === true) return;
     // a reply callback may hand us its connection's next batch at once: that starts a new turn
     this.#turn = undefined;
     clearImmediate(this.#commitTimer);
-    const { metrics } = this.#options;
     const startedAt = performance.now();
+    let count: number;
     try {
       if (this.#writeRows === undefined) throw new Error('the store is closed');
       if (this.#health?.storeInPlace() === false) throw new Error('the store file is no longer at its path');
-      this.#writeRows(turn.changed);
+      count = this.#writeRows(turn.changed);
     } catch (error) {
       this.#fail(turn, error);
       return;
     }
     this.#health?.commitSucceeded();
-    metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
-    metrics.commitBatchSize.observe(turn.changed.size);
+    this.#options.metrics.commitBatchSize.observe(turn.changed.size);
+    const walSync = this.#walSync;
+    if (walSync === undefined) {
+      this.#release(turn, count, startedAt);
+      return;
+    }
+    this.#unsynced = turn;
+    walSync.afterCommit((error) => {
+      if (this.#unsynced === turn) this.#unsynced = undefined;
+      if (error === undefined) this.#release(turn, count, startedAt);
+      else this.#syncFailed(turn, error);
+    });
+  }
+
+  /** The turn's commit is as durable as promised: record it, publish its changes, answer its batches. */
+  #release(turn: Turn, count: number, startedAt: number): void {
+    this.#settleNames(turn, undefined);
+    this.#store?.acknowledge(count);
+    this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
     this.changes.append(turn.changes);
     for (const { done, replies } of turn.waiting) done(replies);
+  }
+
+  /**
+   * The commit is in SQLite but its fsync failed, so it may not be on disk: nothing can be undone
+   * or trusted any more, and the store stops (sqlite-health.ts) rather than acknowledge anything.
+   */
+  #syncFailed(turn: Turn, error: Error): void {
+    this.#settleNames(turn, undefined);
+    this.#options.metrics.commitFailures.inc();
+    this.#health?.syncFailed(error);
+    for (const { done, replies } of turn.waiting) done(replies.fill('ERROR'));
   }
 
   /** The transaction rolled back: undo the turn on the graph too, and answer ERROR for all of it. */
@@ -177,6 +268,8 @@ export class SqliteBackend implements Backend {
       const { id, name, dependencyIds } = turn.undo[i] as PreviousState;
       this.#graph.put(id, name, dependencyIds);
     }
+    // a name may also have been changed by a turn still waiting for its fsync: wait for the last one
+    this.#settleNames(turn, this.#unsynced);
     this.#options.metrics.commitFailures.inc();
     const err = new StoreCommitError(`the commit of ${turn.changed.size} changed packages failed`, { cause });
     this.#health?.commitFailed(err, { changed: turn.changed.size, batches: turn.waiting.length });

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { FsyncMode } from '../config.js';
 import { StoreOpenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { writeFileAtomically } from './atomic-file.js';
@@ -49,13 +48,18 @@ export interface StoreFile {
   readonly file: string;
   /** True when there was no store at `file` (or an empty file) and this open created one. */
   readonly created: boolean;
-  /** Wraps `write` in a transaction that is counted, so that the next start can tell whether commits went missing. */
-  transaction<A>(write: (arg: A) => void): (arg: A) => void;
+  /**
+   * Wraps `write` in a transaction that is counted, so that the next start can tell whether
+   * commits went missing; it returns the commit's number, for `acknowledge`.
+   */
+  transaction<A>(write: (arg: A) => void): (arg: A) => number;
+  /** Records commit `count` as acknowledged: call once it is durable, before its replies go out. */
+  acknowledge(count: number): void;
   /** Removes our pid file, then closes the database, which releases the lock. */
   release(): void;
 }
 
-export function openStoreFile(dataDir: string, fsync: FsyncMode, logger: Logger): StoreFile {
+export function openStoreFile(dataDir: string, logger: Logger): StoreFile {
   const dir = path.resolve(dataDir);
   prepareDirectory(dir);
   const file = path.join(dir, STORE_FILE_NAME);
@@ -69,7 +73,7 @@ export function openStoreFile(dataDir: string, fsync: FsyncMode, logger: Logger)
     lock(db, dir, file);
     const version = checkFormat(db, file);
     created = version === 0;
-    configure(db, fsync, file);
+    configure(db, file);
     if (created) db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
     else migrate(db, version, file, logger);
     writeFileAtomically(pidFile, `${process.pid}\n`);
@@ -83,7 +87,7 @@ export function openStoreFile(dataDir: string, fsync: FsyncMode, logger: Logger)
     if (readPid(pidFile) === String(process.pid)) fs.rmSync(pidFile, { force: true });
     db.close();
   };
-  return { db, file, created, transaction: (write) => counter.transaction(write), release };
+  return { db, file, created, transaction: (write) => counter.transaction(write), acknowledge: (count) => counter.acknowledge(count), release };
 }
 
 /** Turns an SQLite failure while opening or loading into a refusal that names the file. */
@@ -180,13 +184,14 @@ function migrate(db: Database.Database, from: number, file: string, logger: Logg
   }
 }
 
-function configure(db: Database.Database, fsync: FsyncMode, file: string): void {
+function configure(db: Database.Database, file: string): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') {
     throw new StoreOpenError('PI_ERR_STORE_OPEN_UNWRITABLE', file, `${file} cannot use write-ahead logging (journal mode stays ${String(mode)})`);
   }
-  // in WAL mode, FULL syncs the log at every commit; NORMAL only at checkpoints
-  db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
+  // in WAL mode NORMAL syncs the log only at checkpoints; with fsync 'always' the backend syncs it
+  // after every commit itself, off the event loop (wal-sync.ts), where FULL would block the loop
+  db.pragma('synchronous = NORMAL');
 }
 
 function readPid(pidFile: string): string | undefined {

@@ -1,6 +1,6 @@
 /**
  * Whether the embedded store can take commits, as the replies, /readyz and the logs see it. It
- * stops in two ways.
+ * stops in three ways.
  *
  * A commit fails (disk full, I/O error): the store is unavailable until a commit succeeds. A load
  * balancer that sees /readyz 503 sends no more writes, so while it is down a one-page probe write
@@ -13,6 +13,9 @@
  * leaves once `rm -rf` has run, and the log's too every second.
  * SQLite's own handles cannot be asked (better-sqlite3 exposes no descriptor), and opening our
  * own would be unsafe: closing any descriptor of a file drops the process's POSIX locks on it.
+ *
+ * An fsync of the log fails (`--fsync always`): what SQLite took may not be on disk, and a retry
+ * would prove nothing, so it stops for good too.
  *
  * One error line marks each stop, one info line the end of a failed-commit outage.
  */
@@ -96,6 +99,21 @@ export class SqliteHealth {
     this.#logger.info({ outageMs, failedCommits: this.#failedCommits }, 'store commits succeed again; /readyz answers 200');
     this.#failingSince = undefined;
     this.#failedCommits = 0;
+  }
+
+  /**
+   * An fsync of the write-ahead log failed (`--fsync always`): commits SQLite took may not be on
+   * disk and cannot be undone, so the store stops for good, like a file that left its path.
+   */
+  syncFailed(error: Error): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    clearInterval(this.#timer);
+    this.#logger.error(
+      { err: error },
+      'syncing the store to disk failed, so commits it holds may be lost: every command is answered ERROR and /readyz answers 503 from now on; ' +
+        'the index stays readable on the admin port. Restart once the disk is healthy: the server starts from what is on disk',
+    );
   }
 
   close(): void {

@@ -173,32 +173,35 @@ async function seedBase(t: TestContext, dataDir: string): Promise<void> {
   await server.finished;
 }
 
-test(`every acknowledged change survives kill -9 under concurrent load (${ROUNDS} rounds)`, async (t) => {
-  const dataDir = tempDir(t, 'pi-crash-');
-  const names = Array.from({ length: CLIENTS * PACKAGES_PER_CLIENT }, (_, i) => `c${i % CLIENTS}-p${Math.floor(i / CLIENTS)}`);
-  const ledger = new Ledger(names);
-  const random = new Random(testSeed(t, 'PACKAGE_INDEXER_CRASH_SEED'));
-  await seedBase(t, dataDir);
-  let acknowledgedTotal = 0;
-  for (let round = 1; round <= ROUNDS; round++) {
-    const roundRandom = random.fork(round);
-    const killAfter = KILL_AFTER_ANSWERS + roundRandom.below(KILL_AFTER_SPREAD);
-    const server = await startServe(t, ['--data-dir', dataDir]);
-    await assertServed(server.port, ledger);
-    const { acknowledged, errors } = await loadUntilKilled(server.port, ledger, roundRandom, killAfter, () => server.kill('SIGKILL'));
-    const exit = await server.finished;
-    assert.equal(exit.signal, 'SIGKILL');
-    assert.equal(errors, 0, 'no command was answered ERROR');
-    assert.ok(acknowledged >= killAfter, `the server answered ${acknowledged} commands before it was killed, not the ${killAfter} wanted`);
-    const { present, undecided } = await verifyStore(dataDir, ledger);
-    t.diagnostic(
-      `round ${round}: killed after ${killAfter} answers; ${acknowledged} commands acknowledged, ${undecided} writes in flight at the kill, ${present} packages stored`,
-    );
-    acknowledgedTotal += acknowledged;
-  }
-  t.diagnostic(`${ROUNDS} rounds: ${acknowledgedTotal} acknowledged commands checked, none lost`);
-  const last = await startServe(t, ['--data-dir', dataDir]);
-  await assertServed(last.port, ledger);
-  last.kill('SIGTERM');
-  assert.equal((await last.finished).code, 0);
-});
+for (const fsync of ['normal', 'always'] as const) {
+  test(`every acknowledged change survives kill -9 under concurrent load (fsync ${fsync}, ${ROUNDS} rounds)`, async (t) => {
+    const serveArgs = (dataDir: string): string[] => ['--data-dir', dataDir, '--fsync', fsync];
+    const dataDir = tempDir(t, 'pi-crash-');
+    const names = Array.from({ length: CLIENTS * PACKAGES_PER_CLIENT }, (_, i) => `c${i % CLIENTS}-p${Math.floor(i / CLIENTS)}`);
+    const ledger = new Ledger(names);
+    const random = new Random(testSeed(t, 'PACKAGE_INDEXER_CRASH_SEED'));
+    await seedBase(t, dataDir);
+    let acknowledgedTotal = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const roundRandom = random.fork(round);
+      const killAfter = KILL_AFTER_ANSWERS + roundRandom.below(KILL_AFTER_SPREAD);
+      const server = await startServe(t, serveArgs(dataDir));
+      await assertServed(server.port, ledger);
+      const { acknowledged, errors } = await loadUntilKilled(server.port, ledger, roundRandom, killAfter, () => server.kill('SIGKILL'));
+      const exit = await server.finished;
+      assert.equal(exit.signal, 'SIGKILL');
+      assert.equal(errors, 0, 'no command was answered ERROR');
+      assert.ok(acknowledged >= killAfter, `the server answered ${acknowledged} commands before it was killed, not the ${killAfter} wanted`);
+      const { present, undecided } = await verifyStore(dataDir, ledger);
+      t.diagnostic(
+        `round ${round}: killed after ${killAfter} answers; ${acknowledged} commands acknowledged, ${undecided} writes in flight at the kill, ${present} packages stored`,
+      );
+      acknowledgedTotal += acknowledged;
+    }
+    t.diagnostic(`${ROUNDS} rounds: ${acknowledgedTotal} acknowledged commands checked, none lost`);
+    const last = await startServe(t, serveArgs(dataDir));
+    await assertServed(last.port, ledger);
+    last.kill('SIGTERM');
+    assert.equal((await last.finished).code, 0);
+  });
+}

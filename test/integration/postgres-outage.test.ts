@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import type { RunningIndexer } from '../../src/cli/indexer.js';
 import { startOwnTestPostgres, startPostgresIndexer, type OwnTestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, waitFor } from '../helpers/server-harness.js';
+import { ModelClient } from '../../src/dev/failover-model.js';
 
 // a cluster of its own: stopping the one the other test files share would fail them
 let db: OwnTestPostgres;
@@ -41,100 +42,19 @@ async function readyStatus(indexer: RunningIndexer): Promise<number> {
   return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
 }
 
-/**
- * One client's packages, which no other client touches: `base` and items that depend on it. The
- * model knows each one's state until an ERROR makes it unknown; a reply is wrong if the known
- * states rule it out.
- */
-class ModelClient {
-  readonly replies = { OK: 0, FAIL: 0, ERROR: 0 };
-  readonly wrong: string[] = [];
-  #client: RawClient;
-  #base: string;
-  #items: string[];
-  #state = new Map<string, boolean | undefined>();
-  #seed: number;
-
-  constructor(client: RawClient, id: number) {
-    this.#client = client;
-    this.#base = `c${id}.base`;
-    this.#items = [0, 1, 2].map((k) => `c${id}.item${k}`);
-    for (const name of [this.#base, ...this.#items]) this.#state.set(name, false);
-    this.#seed = id + 1;
-  }
-
-  async runUntil(stop: () => boolean): Promise<void> {
-    while (!stop()) await this.#step();
-  }
-
-  async #step(): Promise<void> {
-    const { line, expected, onOk, touched } = this.#nextCommand();
-    const [reply = 'none'] = await this.#client.exchange(line);
-    if (reply === 'ERROR') {
-      this.replies.ERROR++;
-      for (const name of touched) this.#state.set(name, undefined);
-      return;
-    }
-    if (reply !== 'OK' && reply !== 'FAIL') throw new Error(`unexpected reply ${reply} to ${line}`);
-    this.replies[reply]++;
-    if (expected !== undefined && reply !== expected) this.wrong.push(`${line} got ${reply}, expected ${expected}`);
-    if (reply === 'OK') onOk();
-    else if (line.startsWith('QUERY')) this.#state.set(touched[0] ?? '', false);
-  }
-
-  #nextCommand(): { line: string; expected: string | undefined; onOk: () => void; touched: string[] } {
-    const item = this.#items[this.#random(this.#items.length)] ?? '';
-    const base = this.#state.get(this.#base);
-    const items = this.#items.map((name) => this.#state.get(name));
-    switch (this.#random(5)) {
-      case 0:
-        return { line: `INDEX|${this.#base}|`, expected: 'OK', onOk: () => this.#state.set(this.#base, true), touched: [this.#base] };
-      case 1:
-        return {
-          line: `INDEX|${item}|${this.#base}`,
-          expected: base === undefined ? undefined : base ? 'OK' : 'FAIL',
-          onOk: () => this.#state.set(item, true),
-          touched: [item],
-        };
-      case 2:
-        return { line: `REMOVE|${item}|`, expected: 'OK', onOk: () => this.#state.set(item, false), touched: [item] };
-      case 3: {
-        const dependents = items.some((state) => state === undefined) ? undefined : items.some(Boolean);
-        return {
-          line: `REMOVE|${this.#base}|`,
-          expected: dependents === undefined ? undefined : dependents ? 'FAIL' : 'OK',
-          onOk: () => this.#state.set(this.#base, false),
-          touched: [this.#base],
-        };
-      }
-      default: {
-        const state = this.#state.get(item);
-        return {
-          line: `QUERY|${item}|`,
-          expected: state === undefined ? undefined : state ? 'OK' : 'FAIL',
-          onOk: () => this.#state.set(item, true),
-          touched: [item],
-        };
-      }
-    }
-  }
-
-  #random(bound: number): number {
-    this.#seed = (this.#seed * 1103515245 + 12345) % 2 ** 31;
-    return this.#seed % bound;
-  }
-}
-
 test('a database stopped and restarted under load gets no wrong replies, and the servers recover by themselves', async (t) => {
   const url = await db.createDatabase();
   const logs: LogLine[][] = [[], []];
   const servers = [await startServer(t, url, logs[0] ?? []), await startServer(t, url, logs[1] ?? [])];
   const clients = await Promise.all(
-    Array.from({ length: 16 }, async (_, id) => new ModelClient(await RawClient.connect(t, servers[id % 2]?.address.port ?? 0), id)),
+    Array.from({ length: 16 }, async (_, id) => {
+      const client = await RawClient.connect(t, servers[id % 2]?.address.port ?? 0);
+      return new ModelClient(async (line) => (await client.exchange(line.trimEnd()))[0] ?? 'none', id);
+    }),
   );
   let stopped = false;
   const load = Promise.all(clients.map((client) => client.runUntil(() => stopped)));
-  const total = (kind: 'OK' | 'FAIL' | 'ERROR'): number => clients.reduce((sum, client) => sum + client.replies[kind], 0);
+  const total = (kind: 'OK' | 'FAIL' | 'ERROR'): number => clients.reduce((sum, client) => sum + client.tally[kind], 0);
   const answered = (): number => total('OK') + total('FAIL');
   try {
     await waitFor(() => answered() >= LOAD_REPLIES, LOAD_TIMEOUT_MS, `${LOAD_REPLIES} answers before the outage`);

@@ -60,6 +60,7 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['admin-connection-limit', ['0', '100001', '1e2', 'few']],
   ['admin-token', ['with space', 'tab\there', 'caf\u00e9', 'x'.repeat(1025)]],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
+  ['require-synchronous-standby', ['sometimes', 'ON', '2']],
   ['pool-size', ['0', '1001', 'big']],
   ['batch-max-commands', ['0', '100001', 'many']],
   ['batches-in-flight', ['0', '1001', 'some']],
