@@ -68,9 +68,15 @@ export function createSearch(options: SearchOptions): { element: HTMLElement; in
       list.children[index]?.scrollIntoView({ block: 'nearest' });
     } else input.removeAttribute('aria-activedescendant');
   };
+  /** Closes the list, and drops the suggestions still on their way: they would open it again. */
+  const close = (): void => {
+    window.clearTimeout(timer);
+    pending?.abort();
+    show([]);
+  };
   const take = (name: string): void => {
     input.value = name;
-    show([]);
+    close();
     options.choose(name);
   };
   const suggest = async (): Promise<void> => {
@@ -101,10 +107,10 @@ export function createSearch(options: SearchOptions): { element: HTMLElement; in
       const name = active >= 0 ? names[active] : input.value.trim();
       if (name !== undefined && name !== '') take(name);
     } else if (event.key === 'Escape') {
-      if (!list.hidden) show([]);
-      else input.value = '';
+      if (list.hidden) input.value = '';
+      close();
     }
   });
-  input.addEventListener('blur', () => show([]));
+  input.addEventListener('blur', close);
   return { element: el('div', { class: 'combobox' }, input, list), input };
 }

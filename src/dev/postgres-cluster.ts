@@ -56,8 +56,12 @@ export interface TestPostgres {
 
 /** A cluster nobody else uses, which may therefore be stopped and started. */
 export interface OwnTestPostgres extends TestPostgres {
-  /** Fast shutdown: every session is terminated, as in a database restart. */
-  stop(): Promise<void>;
+  /**
+   * Fast shutdown: every session is terminated, as in a database restart. `immediate` is a crash
+   * instead: no session gets to finish anything, not even one that a terminated session's locks
+   * were holding back (in a fast shutdown it may commit in between).
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts the stopped cluster again on the same port with the same data. */
   start(): Promise<void>;
 }
@@ -105,10 +109,10 @@ export async function startOwnTestPostgres(): Promise<OwnTestPostgres> {
     await rm(home, { recursive: true, force: true });
     throw error;
   }
-  const stop = async (): Promise<void> => {
+  const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
     const stopping = child;
     child = undefined;
-    if (stopping !== undefined) await shutDown(stopping);
+    if (stopping !== undefined) await shutDown(stopping, mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
   };
   const databases = databasesOn(port, urlOf);
   return {
@@ -197,11 +201,11 @@ export async function launch(
   }
 }
 
-/** Fast shutdown (SIGINT): sessions are terminated, as in a restart of a real database. */
-export async function shutDown(child: ChildProcess): Promise<void> {
+/** Fast shutdown (SIGINT): sessions are terminated, as in a restart of a real database; SIGQUIT: immediate, as in a crash. */
+export async function shutDown(child: ChildProcess, signal: 'SIGINT' | 'SIGQUIT' = 'SIGINT'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  child.kill('SIGINT');
+  child.kill(signal);
   await exited;
 }
 
