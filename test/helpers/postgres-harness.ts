@@ -3,6 +3,7 @@
  * cluster that src/dev/postgres-cluster.ts starts (one for the whole `npm test` run).
  */
 import type { TestContext } from 'node:test';
+import { pino } from 'pino';
 import { startIndexer, type RunningIndexer } from '../../src/cli/indexer.js';
 import { resolveConfig } from '../../src/config.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -55,4 +56,23 @@ export async function startPostgresIndexer(t: TestContext, url: string, options:
   const indexer = await startIndexer(resolveConfig(flags, {}), options.logger ?? silentLogger());
   t.after(() => indexer.stop());
   return indexer;
+}
+
+/** A server's log line as a test reads it back. */
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  /** Only on the line that ends an outage. */
+  readonly outageMs?: number;
+}
+
+/** A server on PostgreSQL whose log lines, from info up, are collected in `logs`. */
+export function startLoggedPostgresIndexer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
+  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
+  return startPostgresIndexer(t, url, { logger });
+}
+
+/** What the server's /readyz answers. */
+export async function readyStatus(indexer: RunningIndexer): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
 }

@@ -7,9 +7,7 @@
  * recovery once, with the outage's length.
  */
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
-import { pino } from 'pino';
-import type { RunningIndexer } from '../../src/cli/indexer.js';
+import { after, before, test } from 'node:test';
 import type { ChangeEvent } from '../../src/store/change-log.js';
 import { ProtocolClient } from '../../src/client/protocol-client.js';
 import { ModelClient, contradictions } from '../../src/dev/failover-model.js';
@@ -18,7 +16,7 @@ import { startIndexer } from '../../src/cli/indexer.js';
 import { resolveConfig } from '../../src/config.js';
 import { EXIT_STATUS } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { startPostgresIndexer, startTestPostgres } from '../helpers/postgres-harness.js';
+import { readyStatus, startLoggedPostgresIndexer, startPostgresIndexer, startTestPostgres, type LogLine } from '../helpers/postgres-harness.js';
 import { serveUntilExit } from '../helpers/serve-child.js';
 import { waitFor } from '../helpers/server-harness.js';
 import { assertRefusedOnOneLine } from '../helpers/store-files.js';
@@ -29,27 +27,12 @@ before(async () => {
 });
 after(() => pair?.close());
 
-interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly outageMs?: number;
-}
-
 const ERROR_LEVEL = 50;
 const CLIENTS = 16;
 /** Replies answered before the failover and again after it. */
 const LOAD_REPLIES = 400;
 const LOAD_TIMEOUT_MS = 30_000;
 const FAILOVER_TIMEOUT_MS = 30_000;
-
-function startServer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
-  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  return startPostgresIndexer(t, url, { logger });
-}
-
-async function readyStatus(indexer: RunningIndexer): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
-}
 
 test('--require-synchronous-standby refuses, on one line with exit status 3, a database that acknowledges commits before a standby has them', async (t) => {
   const db = await startTestPostgres();
@@ -87,7 +70,7 @@ test('a multi-host URL that lists the standby first still writes to the primary'
 test('two servers under write load ride through a failover to a synchronous standby, losing no acknowledged write', async (t) => {
   const { name, url } = await pair.createDatabase();
   const logs: LogLine[][] = [[], []];
-  const servers = [await startServer(t, url, logs[0] ?? []), await startServer(t, url, logs[1] ?? [])];
+  const servers = [await startLoggedPostgresIndexer(t, url, logs[0] ?? []), await startLoggedPostgresIndexer(t, url, logs[1] ?? [])];
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, id) => {
       const connection = await ProtocolClient.connect('127.0.0.1', servers[id % 2]?.address.port ?? 0);

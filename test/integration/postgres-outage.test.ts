@@ -4,10 +4,8 @@
  * and the servers must come back by themselves, each logging the outage once.
  */
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
-import { pino } from 'pino';
-import type { RunningIndexer } from '../../src/cli/indexer.js';
-import { startOwnTestPostgres, startPostgresIndexer, type OwnTestPostgres } from '../helpers/postgres-harness.js';
+import { after, before, test } from 'node:test';
+import { readyStatus, startLoggedPostgresIndexer, startOwnTestPostgres, type LogLine, type OwnTestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, waitFor } from '../helpers/server-harness.js';
 import { ModelClient } from '../../src/dev/failover-model.js';
 
@@ -18,12 +16,6 @@ before(async () => {
 });
 after(() => db?.close());
 
-interface LogLine {
-  readonly level: number;
-  /** Only on the line that ends an outage. */
-  readonly outageMs?: number;
-}
-
 const ERROR_LEVEL = 50;
 const INFO_LEVEL = 30;
 const RECONNECT_TIMEOUT_MS = 15_000;
@@ -33,19 +25,10 @@ const LOAD_TIMEOUT_MS = 30_000;
 /** ERROR replies during the outage, which come at once, so many more. */
 const OUTAGE_REPLIES = 2_000;
 
-function startServer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
-  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  return startPostgresIndexer(t, url, { logger });
-}
-
-async function readyStatus(indexer: RunningIndexer): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
-}
-
 test('a database stopped and restarted under load gets no wrong replies, and the servers recover by themselves', async (t) => {
   const url = await db.createDatabase();
   const logs: LogLine[][] = [[], []];
-  const servers = [await startServer(t, url, logs[0] ?? []), await startServer(t, url, logs[1] ?? [])];
+  const servers = [await startLoggedPostgresIndexer(t, url, logs[0] ?? []), await startLoggedPostgresIndexer(t, url, logs[1] ?? [])];
   const clients = await Promise.all(
     Array.from({ length: 16 }, async (_, id) => {
       const client = await RawClient.connect(t, servers[id % 2]?.address.port ?? 0);
