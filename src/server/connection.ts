@@ -39,7 +39,7 @@ type OwnedSocket = Duplex & { [OWNER]: Connection };
 
 export class Connection implements LineSink {
   readonly id: number;
-  /** When bytes last arrived (performance.now()), for the server's idle sweep. */
+  /** When bytes last arrived or replies last left (performance.now()), for the server's idle sweep. */
   lastActivityMs: number;
   #socket: Duplex;
   #options: ConnectionOptions;
@@ -144,6 +144,8 @@ export class Connection implements LineSink {
 
   #reply(batch: readonly ParsedLine[], replies: readonly Reply[], startedAt: number): void {
     this.#inFlight = false;
+    // a batch that took longer than the idle timeout must not leave its connection to be closed at once
+    this.lastActivityMs = performance.now();
     if (this.#socket.destroyed) return;
     const { metrics } = this.#options;
     const seconds = (performance.now() - startedAt) / 1000;

@@ -222,12 +222,13 @@ export class SqliteBackend implements Backend {
     try {
       if (this.#writeRows === undefined) throw new Error('the store is closed');
       if (this.#health?.storeInPlace() === false) throw new Error('the store file is no longer at its path');
+      // a turn held back while an fsync failed: nothing may be committed any more
+      if (this.#health?.lost === true) throw new Error('the store stopped taking commits');
       count = this.#writeRows(turn.changed);
     } catch (error) {
       this.#fail(turn, error);
       return;
     }
-    this.#health?.commitSucceeded();
     this.#options.metrics.commitBatchSize.observe(turn.changed.size);
     const walSync = this.#walSync;
     if (walSync === undefined) {
@@ -244,6 +245,7 @@ export class SqliteBackend implements Backend {
 
   /** The turn's commit is as durable as promised: record it, publish its changes, answer its batches. */
   #release(turn: Turn, count: number, startedAt: number): void {
+    this.#health?.commitSucceeded();
     this.#settleNames(turn, undefined);
     this.#store?.acknowledge(count);
     this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);

@@ -15,7 +15,10 @@
  * (the page cache is the inode's). Holding it is safe: SQLite takes no POSIX lock on the log (in
  * exclusive locking mode it uses no shared memory either), so closing it drops none of SQLite's
  * locks, and SQLite keeps the log at its path until the database closes. Opened before the first
- * write it covers, it also sees every write-back error the kernel records after that.
+ * write it covers, it also sees every write-back error the kernel records after that, but only
+ * once: Linux reports an error to the first fsync of each open file that asks after it. So each
+ * fsync that may run at once has a descriptor of its own, and none can return 0 for an error that
+ * another one took.
  *
  * A failed fsync is final: the kernel may have dropped the dirty pages it could not write, so a
  * retry that succeeds proves nothing (PostgreSQL's "fsyncgate", 2018). Every later sync fails too.
@@ -39,7 +42,9 @@ interface SyncGroup {
 export class WalSync {
   readonly #walFile: string;
   readonly #fsync: Fsync;
-  #fd: number | undefined;
+  /** One descriptor per fsync that may run, each taken while its fsync runs. */
+  #idle: number[] = [];
+  #opened: number[] = [];
   /** Queued after a commit, for the next fsync. */
   #queued: SyncDone[] = [];
   /** Started and not yet answered, oldest first. */
@@ -59,14 +64,18 @@ export class WalSync {
     return this.#running >= MAX_IN_FLIGHT;
   }
 
-  /** True while a commit written to the log waits for its fsync. */
+  /** True while a commit written to the log waits for its fsync, or an fsync still runs. */
   get pending(): boolean {
-    return this.#groups.length > 0 || this.#queued.length > 0;
+    return this.#running > 0 || this.#queued.length > 0;
   }
 
-  /** Opens the log's descriptor; call before the first commit it must cover. */
+  /** Opens the log's descriptors; call before the first commit they must cover. */
   open(): void {
-    this.#fd ??= fs.openSync(this.#walFile, 'r');
+    while (this.#opened.length < MAX_IN_FLIGHT) {
+      const fd = fs.openSync(this.#walFile, 'r');
+      this.#opened.push(fd);
+      this.#idle.push(fd);
+    }
   }
 
   /** Runs `done` once everything written to the log so far is on disk; callbacks run in the order queued. */
@@ -75,10 +84,10 @@ export class WalSync {
     if (this.#running < MAX_IN_FLIGHT) this.#start();
   }
 
-  /** Closes the descriptor; call when nothing is pending. */
+  /** Closes the descriptors; call when nothing is pending. */
   close(): void {
-    if (this.#fd !== undefined) fs.closeSync(this.#fd);
-    this.#fd = undefined;
+    for (const fd of this.#opened.splice(0)) fs.closeSync(fd);
+    this.#idle = [];
   }
 
   #start(): void {
@@ -86,16 +95,16 @@ export class WalSync {
     this.#queued = [];
     this.#groups.push(group);
     this.#running++;
-    const fd = this.#fd;
+    const fd = this.#idle.pop();
     if (this.#failure !== undefined || fd === undefined) {
       this.#failure ??= new Error(`${this.#walFile} is not open for syncing`);
       // still asynchronous, like a real fsync: callers never see their callback run inside their call
-      setImmediate(() => this.#finish(group));
+      setImmediate(() => this.#finish(group, fd));
       return;
     }
     this.#fsync(fd, (error) => {
       if (error !== null) this.#failure ??= new Error(`fsync of ${this.#walFile} failed: ${error.message}`, { cause: error });
-      this.#finish(group);
+      this.#finish(group, fd);
     });
   }
 
@@ -104,8 +113,9 @@ export class WalSync {
    * before it are durable too, even when their own fsync has not returned yet: answer them all, in
    * order. (After a failure every group fails, whatever its own fsync said.)
    */
-  #finish(group: SyncGroup): void {
+  #finish(group: SyncGroup, fd: number | undefined): void {
     this.#running--;
+    if (fd !== undefined) this.#idle.push(fd);
     const at = this.#groups.indexOf(group);
     if (at >= 0) {
       for (const settled of this.#groups.splice(0, at + 1)) {

@@ -23,7 +23,7 @@ class FsyncGate {
   asked = 0;
   done = 0;
   #open = true;
-  #held: Array<() => void> = [];
+  #held: Array<{ readonly sync: () => void; readonly fail: () => void }> = [];
 
   readonly fsync: Fsync = (fd, callback) => {
     this.asked++;
@@ -32,19 +32,29 @@ class FsyncGate {
         this.done++;
         callback(error);
       });
+    const fail = (): void => {
+      this.done++;
+      callback(Object.assign(new Error('input/output error'), { code: 'EIO', errno: -5, syscall: 'fsync' }));
+    };
     if (this.#open) sync();
-    else this.#held.push(sync);
+    else this.#held.push({ sync, fail });
   };
 
   close(): void {
     this.#open = false;
   }
 
+  /** Answers the held fsyncs with an I/O error instead of running them: a disk that failed. */
+  fail(): void {
+    this.#open = true;
+    for (const { fail } of this.#held.splice(0)) fail();
+  }
+
   /** Lets the held fsyncs run, the last asked for first when `newestFirst`. */
   open(newestFirst = false): void {
     this.#open = true;
     const held = this.#held.splice(0);
-    for (const sync of newestFirst ? held.reverse() : held) sync();
+    for (const { sync } of newestFirst ? held.reverse() : held) sync();
   }
 }
 
@@ -163,4 +173,26 @@ test('with fsync always, turns that come while the fsyncs are busy are committed
   assert.deepEqual(await Promise.all([first, second, third, fourth]), [['OK'], ['OK'], ['OK'], ['OK']]);
   assert.equal(gate.asked, 3, 'the held turns had one fsync');
   assert.equal(committedCount(dataDir), countBefore + 3, 'the held turns were one transaction');
+});
+
+test('with fsync always, a failed fsync answers ERROR to what it covered and to all that follows, and a turn held back is never written', async (t) => {
+  const gate = new FsyncGate();
+  const { backend, dataDir } = await openBackend(t, gate);
+  assert.deepEqual(await run(backend, 'INDEX|base|'), ['OK']);
+  gate.close();
+  const first = run(backend, 'INDEX|one|base');
+  await waitFor(() => gate.asked === 2, 5_000, 'the first commit to ask for its fsync');
+  const second = run(backend, 'INDEX|two|base');
+  await waitFor(() => gate.asked === 3, 5_000, 'the second commit to ask for its fsync');
+  const heldBack = run(backend, 'INDEX|held|base');
+  await loopTurns(2);
+  gate.fail();
+  assert.deepEqual(await Promise.all([first, second, heldBack]), [['ERROR'], ['ERROR'], ['ERROR']]);
+  assert.equal(backend.isAvailable(), false, 'the store stops for good');
+  assert.deepEqual(await run(backend, 'QUERY|base|', 'INDEX|later|'), ['ERROR', 'ERROR']);
+  await backend.close();
+  const reopened = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
+  await reopened.open();
+  t.after(() => reopened.close());
+  assert.deepEqual(await run(reopened, 'QUERY|held|', 'QUERY|later|'), ['FAIL', 'FAIL'], 'nothing was committed after the failure');
 });
