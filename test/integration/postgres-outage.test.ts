@@ -65,8 +65,14 @@ test('a database stopped and restarted under load gets no wrong replies, and the
     [],
   );
   for (const lines of logs) {
-    assert.equal(lines.filter((line) => line.level >= ERROR_LEVEL).length, 1, JSON.stringify(lines));
-    assert.equal(lines.filter((line) => line.level === INFO_LEVEL && line.outageMs !== undefined).length, 1);
+    // one line when the database is lost and one with the outage's length when it is back, in
+    // turn. Usually once; a probe that reaches the database while its shutdown is still under way
+    // (seen once under load in CI) makes that two short outages, each still logged as a pair
+    const outageLines = lines.filter((line) => line.level >= ERROR_LEVEL || (line.level === INFO_LEVEL && line.outageMs !== undefined));
+    assert.ok(outageLines.length >= 2, JSON.stringify(lines));
+    outageLines.forEach((line, at) => assert.equal(line.level >= ERROR_LEVEL, at % 2 === 0, JSON.stringify(lines)));
+    assert.equal(outageLines.at(-1)?.outageMs !== undefined, true, JSON.stringify(lines));
+    if (outageLines.length > 2) t.diagnostic(`a server logged ${outageLines.length / 2} outages for one stop`);
   }
   t.diagnostic(`replies: OK ${total('OK')}, FAIL ${total('FAIL')}, ERROR ${total('ERROR')}`);
 });
