@@ -144,11 +144,12 @@ export class Connection implements LineSink {
 
   #reply(batch: readonly ParsedLine[], replies: readonly Reply[], startedAt: number): void {
     this.#inFlight = false;
+    const now = performance.now();
     // a batch that took longer than the idle timeout must not leave its connection to be closed at once
-    this.lastActivityMs = performance.now();
+    this.lastActivityMs = now;
     if (this.#socket.destroyed) return;
     const { metrics } = this.#options;
-    const seconds = (performance.now() - startedAt) / 1000;
+    const seconds = (now - startedAt) / 1000;
     let out = '';
     let last: Reply = 'ERROR';
     let next = 0;

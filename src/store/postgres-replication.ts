@@ -46,7 +46,7 @@ export async function readReplication(pool: SqlPool): Promise<ReplicationState> 
 }
 
 /** Why a failover could lose acknowledged writes, or undefined when commits wait for a standby. */
-export function whyNotSynchronous(state: ReplicationState): string | undefined {
+function whyNotSynchronous(state: ReplicationState): string | undefined {
   if (state.synchronousStandbyNames.trim() === '') return 'synchronous_standby_names is empty, so commits are acknowledged before any standby has them';
   if (!WAITING_LEVELS.includes(state.synchronousCommit))
     return `synchronous_commit is ${state.synchronousCommit} for our sessions, so commits are acknowledged before the standby has them`;

@@ -8,8 +8,9 @@
  * also wait for the fsync of its commit, which runs off the event loop (wal-sync.ts): meanwhile
  * later turns are applied and written, and are answered in order. A QUERY waits only for the last
  * unsynced commit that changed its package, if any: one about a package no pending commit touched
- * is answered at once, as its answer is the same before and after those commits. Whether the store can commit at all, and whether its file is still the
- * one at its path, is sqlite-health.ts's to tell.
+ * is answered at once, as its answer is the same before and after those commits. Whether the
+ * store can commit at all, and whether its file is still the one at its path, is
+ * sqlite-health.ts's to tell.
  */
 import path from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';

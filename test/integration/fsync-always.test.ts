@@ -75,6 +75,14 @@ async function openBackend(t: TestContext, gate: FsyncGate): Promise<{ backend: 
   return { backend, dataDir };
 }
 
+/** The store as the next start finds it. */
+async function reopen(t: TestContext, dataDir: string): Promise<SqliteBackend> {
+  const backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
+  await backend.open();
+  t.after(() => backend.close());
+  return backend;
+}
+
 /** Records when each request settles, in order. */
 function tracked(answered: string[], label: string, replies: Promise<Reply[]>): Promise<Reply[]> {
   return replies.then((value) => {
@@ -148,9 +156,7 @@ test('with fsync always, close waits for the fsync in flight and its replies go 
   gate.open();
   await closed;
   assert.deepEqual(await write, ['OK']);
-  const reopened = new SqliteBackend({ dataDir, fsync: 'always', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
-  await reopened.open();
-  t.after(() => reopened.close());
+  const reopened = await reopen(t, dataDir);
   assert.deepEqual(await run(reopened, 'QUERY|kept|'), ['OK']);
 });
 
@@ -191,8 +197,6 @@ test('with fsync always, a failed fsync answers ERROR to what it covered and to 
   assert.equal(backend.isAvailable(), false, 'the store stops for good');
   assert.deepEqual(await run(backend, 'QUERY|base|', 'INDEX|later|'), ['ERROR', 'ERROR']);
   await backend.close();
-  const reopened = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
-  await reopened.open();
-  t.after(() => reopened.close());
+  const reopened = await reopen(t, dataDir);
   assert.deepEqual(await run(reopened, 'QUERY|held|', 'QUERY|later|'), ['FAIL', 'FAIL'], 'nothing was committed after the failure');
 });
