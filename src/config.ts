@@ -295,7 +295,7 @@ export const SETTINGS = [
   }),
   setting('batchesInFlight', 'batches-in-flight', 'BATCHES_IN_FLIGHT', integer(1, 1_000), {
     value: 'N',
-    meaning: 'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size)',
+    meaning: 'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size); beyond the first, only full ones',
   }),
   setting('requireSynchronousStandby', 'require-synchronous-standby', 'REQUIRE_SYNCHRONOUS_STANDBY', boolean, {
     meaning:

@@ -2,8 +2,9 @@
  * Gathers the commands that reach a server in one event-loop turn, from all its connections, and
  * sends them to PostgreSQL as one batch: one call of the batch function (postgres-batch-sql.ts),
  * one round trip, one commit. A batch of QUERYs alone writes nothing and takes no transaction id,
- * so its commit costs the database nothing. Commands arriving while the batches in flight fill the pool wait for the next one,
- * so a busy server sends fewer, bigger batches: latency buys throughput.
+ * so its commit costs the database nothing. Commands arriving while a batch is in flight wait for
+ * the next one, so a busy server sends fewer, bigger batches: latency buys throughput. A second
+ * batch (and more, up to the cap) goes at once only when the waiting commands fill one.
  *
  * The function may stop before the end (a client's command could not be placed after that
  * client's earlier ones in the transaction; postgres-batch-sql.ts says why); the rest goes in
@@ -54,6 +55,8 @@ const MAX_RETRY_DELAY_MS = 20;
 export class PostgresBatcher {
   #options: BatcherOptions;
   #pending: Entry[] = [];
+  /** Commands in #pending. */
+  #pendingCommands = 0;
   #scheduled = false;
   #inFlight = 0;
   /** Settles when nothing is pending or in flight. */
@@ -99,6 +102,7 @@ export class PostgresBatcher {
   submit(commands: readonly Command[], done: (replies: Reply[]) => void): void {
     if (this.#settleIdle === undefined) this.#idle = new Promise((resolve) => (this.#settleIdle = resolve));
     this.#pending.push({ commands, done });
+    this.#pendingCommands += commands.length;
     this.#schedule();
   }
 
@@ -117,8 +121,19 @@ export class PostgresBatcher {
     });
   }
 
+  /**
+   * Sends a batch when nothing is in flight; a second one, and more up to the cap, only when
+   * enough commands wait to fill one. Half-empty batches in parallel cost the database a
+   * transaction each for little (100 ping-pong clients ran a third faster with one batch at a
+   * time), while a pipelining or crowded server keeps several full ones at work.
+   */
   #flush(): void {
-    while (this.#pending.length > 0 && this.#inFlight < this.#options.maxBatchesInFlight) {
+    const { maxBatchesInFlight, maxBatchCommands } = this.#options;
+    while (
+      this.#pending.length > 0 &&
+      this.#inFlight < maxBatchesInFlight &&
+      (this.#inFlight === 0 || this.#pendingCommands >= maxBatchCommands)
+    ) {
       const batch = this.#take();
       this.#inFlight++;
       void this.#runBatch(batch).then(() => {
@@ -139,6 +154,7 @@ export class PostgresBatcher {
       count += size;
       taken++;
     }
+    this.#pendingCommands -= count;
     return this.#pending.splice(0, taken);
   }
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import pg from 'pg';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
@@ -15,6 +16,7 @@ import { MemoryBackend } from '../../src/store/memory-backend.js';
 import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { sorted, stepArbitrary, withoutSelf, type Step } from '../helpers/index-model.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { metricValue } from '../helpers/server-harness.js';
 import { testSeed } from '../helpers/seed.js';
 
 let db: TestPostgres;
@@ -101,4 +103,39 @@ test('turns from several connections, cut into random batches, answer and record
     }),
     { numRuns: 25, seed: testSeed(t), includeErrorInReport: true },
   );
+});
+
+test('a batch beyond the first goes to the database only once the waiting commands fill it', async (t) => {
+  const url = await db.createDatabase();
+  const metrics = createMetrics({ processMetrics: false });
+  const backend = new PostgresBackend({ url, poolSize: 4, logger: silentLogger(), metrics, maxBatchCommands: 3, maxBatchesInFlight: 3 });
+  await backend.open();
+  t.after(() => backend.close());
+  const execute = (...names: string[]): Promise<Reply[]> =>
+    new Promise((resolve) => backend.execute(names.map((name) => ({ kind: 'QUERY', name })), resolve));
+  const inFlight = (): Promise<number> => metricValue(metrics, 'package_indexer_postgres_transactions_in_flight');
+  const until = async (wanted: number): Promise<void> => {
+    for (const deadline = Date.now() + 10_000; (await inFlight()) !== wanted; ) {
+      if (Date.now() > deadline) throw new Error(`expected ${wanted} transactions in flight, found ${await inFlight()}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  // every batch reads the packages table, so each one waits at this lock until the gate commits
+  const gate = new pg.Client({ connectionString: url });
+  await gate.connect();
+  t.after(() => gate.end());
+  await gate.query('BEGIN');
+  await gate.query('LOCK TABLE packages IN ACCESS EXCLUSIVE MODE');
+
+  const replies = [execute('a')];
+  await until(1);
+  replies.push(execute('b'), execute('c'));
+  // two commands wait: sent now they would make a second, two-thirds empty transaction
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(await inFlight(), 1);
+  replies.push(execute('d'));
+  await until(2);
+  await gate.query('COMMIT');
+  assert.deepEqual(await Promise.all(replies), [['FAIL'], ['FAIL'], ['FAIL'], ['FAIL']]);
+  assert.equal(await inFlight(), 0);
 });
