@@ -129,11 +129,7 @@ export class PostgresBatcher {
    */
   #flush(): void {
     const { maxBatchesInFlight, maxBatchCommands } = this.#options;
-    while (
-      this.#pending.length > 0 &&
-      this.#inFlight < maxBatchesInFlight &&
-      (this.#inFlight === 0 || this.#pendingCommands >= maxBatchCommands)
-    ) {
+    while (this.#pending.length > 0 && this.#inFlight < maxBatchesInFlight && (this.#inFlight === 0 || this.#pendingCommands >= maxBatchCommands)) {
       const batch = this.#take();
       this.#inFlight++;
       void this.#runBatch(batch).then(() => {

@@ -112,7 +112,12 @@ test('a batch beyond the first goes to the database only once the waiting comman
   await backend.open();
   t.after(() => backend.close());
   const execute = (...names: string[]): Promise<Reply[]> =>
-    new Promise((resolve) => backend.execute(names.map((name) => ({ kind: 'QUERY', name })), resolve));
+    new Promise((resolve) =>
+      backend.execute(
+        names.map((name) => ({ kind: 'QUERY', name })),
+        resolve,
+      ),
+    );
   const inFlight = (): Promise<number> => metricValue(metrics, 'package_indexer_postgres_transactions_in_flight');
   const until = async (wanted: number): Promise<void> => {
     for (const deadline = Date.now() + 10_000; (await inFlight()) !== wanted; ) {
