@@ -17,6 +17,16 @@ export const REPLY_BYTES: { readonly [R in Reply]: Buffer } = {
   ERROR: Buffer.from(REPLY_LINES.ERROR, 'latin1'),
 };
 
+/** The longest reply line, in bytes. */
+export const MAX_REPLY_BYTES = REPLY_BYTES.ERROR.length;
+
+/** Writes the reply's line into `out` at `at`, where MAX_REPLY_BYTES must fit; returns where the next one goes. */
+export function writeReply(out: Buffer, at: number, reply: Reply): number {
+  const bytes = REPLY_BYTES[reply];
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] as number;
+  return at + bytes.length;
+}
+
 export function encodeCommand(command: Command): string {
   const deps = command.kind === 'INDEX' ? command.deps.join(',') : '';
   return `${command.kind}|${command.name}|${deps}\n`;

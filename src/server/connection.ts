@@ -12,7 +12,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { REPLY_BYTES, REPLY_LINES } from '../protocol/encode.js';
+import { MAX_REPLY_BYTES, REPLY_BYTES, writeReply } from '../protocol/encode.js';
 import { LineSplitter, type LineSink } from '../protocol/line-splitter.js';
 import { protocolError } from '../protocol/parse.js';
 import { parseLineBytes } from '../protocol/parse-bytes.js';
@@ -46,6 +46,8 @@ export class Connection implements LineSink {
   #onClose: (connection: Connection) => void;
   #splitter: LineSplitter;
   #queue: ParsedLine[] = [];
+  /** Lines in #queue that are protocol errors, which the backend never sees. */
+  #queuedErrors = 0;
   #inFlight = false;
   #writeBlocked = false;
   #peerEnded = false;
@@ -89,11 +91,14 @@ export class Connection implements LineSink {
 
   /** LineSink: a whole line of the socket's bytes. */
   line(bytes: Buffer, start: number, end: number): void {
-    this.#queue.push(parseLineBytes(bytes, start, end));
+    const parsed = parseLineBytes(bytes, start, end);
+    if (parsed.kind === 'error') this.#queuedErrors++;
+    this.#queue.push(parsed);
   }
 
   /** LineSink: a line passed the cap. */
   overflow(): void {
+    this.#queuedErrors++;
     this.#queue.push(protocolError('line-too-long'));
   }
 
@@ -134,8 +139,9 @@ export class Connection implements LineSink {
     const batch = this.#queue;
     this.#queue = [];
     let commands = batch as Command[];
-    if (batch.some((item) => item.kind === 'error')) {
+    if (this.#queuedErrors > 0) {
       commands = batch.filter((item): item is Command => item.kind !== 'error');
+      this.#queuedErrors = 0;
     }
     this.#inFlight = true;
     const startedAt = performance.now();
@@ -150,7 +156,10 @@ export class Connection implements LineSink {
     if (this.#socket.destroyed) return;
     const { metrics } = this.#options;
     const seconds = (now - startedAt) / 1000;
-    let out = '';
+    // a lone reply (ping-pong) goes out as a shared, immutable buffer; several are copied as bytes
+    // into one buffer of their own, which the socket sends as it is (a string would be encoded)
+    const out = batch.length === 1 ? undefined : Buffer.allocUnsafe(batch.length * MAX_REPLY_BYTES);
+    let length = 0;
     let last: Reply = 'ERROR';
     let next = 0;
     for (const item of batch) {
@@ -161,11 +170,10 @@ export class Connection implements LineSink {
         last = replies[next++] ?? 'ERROR';
         metrics.countCommand(item.kind, last, seconds);
       }
-      out += REPLY_LINES[last];
+      length = out === undefined ? REPLY_BYTES[last].length : writeReply(out, length, last);
     }
-    metrics.sentBytes.inc(out.length);
-    // a lone reply (ping-pong) goes out as a shared, immutable buffer: no encoding, no allocation
-    const sent = batch.length === 1 ? this.#socket.write(REPLY_BYTES[last]) : this.#socket.write(out, 'latin1');
+    metrics.sentBytes.inc(length);
+    const sent = this.#socket.write(out === undefined ? REPLY_BYTES[last] : out.subarray(0, length));
     if (!sent) this.#onWriteBlocked();
     if (this.#queue.length > 0) this.#dispatch();
     else this.#endIfDone();
