@@ -66,7 +66,8 @@ export class Connection implements LineSink {
     socket.on('data', Connection.#data);
     socket.on('end', Connection.#end);
     socket.on('error', Connection.#error);
-    socket.once('close', Connection.#close);
+    // 'close' comes once: on() spares each connection the wrapper once() would allocate
+    socket.on('close', Connection.#close);
     // a socket parked under the connection limit was paused; a fresh one starts flowing here
     socket.resume();
   }
