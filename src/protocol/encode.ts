@@ -4,17 +4,11 @@
  */
 import type { Command, Reply } from './types.js';
 
-export const REPLY_LINES: { readonly [R in Reply]: string } = {
-  OK: 'OK\n',
-  FAIL: 'FAIL\n',
-  ERROR: 'ERROR\n',
-};
-
 /** The reply lines as bytes. Never written to, so every socket may share them. */
 export const REPLY_BYTES: { readonly [R in Reply]: Buffer } = {
-  OK: Buffer.from(REPLY_LINES.OK, 'latin1'),
-  FAIL: Buffer.from(REPLY_LINES.FAIL, 'latin1'),
-  ERROR: Buffer.from(REPLY_LINES.ERROR, 'latin1'),
+  OK: Buffer.from('OK\n', 'latin1'),
+  FAIL: Buffer.from('FAIL\n', 'latin1'),
+  ERROR: Buffer.from('ERROR\n', 'latin1'),
 };
 
 /** The longest reply line, in bytes. */

@@ -7,7 +7,7 @@
  * What an idle connection holds is kept to its socket and this object: the socket's listeners are
  * functions shared by every connection, which find theirs through a symbol on the socket (a
  * closure per listener costs more than the rest of this object); the idle timeout is the server's
- * one sweep over `lastActivityMs`, not a timer each; the splitter is this object itself.
+ * one sweep over `lastActivityMs`, not a timer each; the splitter's line sink is this object itself.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';

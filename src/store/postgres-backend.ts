@@ -41,9 +41,9 @@ export interface PostgresBackendOptions {
 }
 
 /** Commands in one transaction at most, by default (docs/postgres.md has the measurements). */
-export const MAX_BATCH_COMMANDS = 100;
+const MAX_BATCH_COMMANDS = 100;
 /** Batch transactions in flight at once, by default (at most the pool size). */
-export const BATCHES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT = 4;
 /** An unreachable host (no refusal, just silence) counts as down after this long. */
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A statement with no reply for this long counts as a lost connection; ours take milliseconds. */

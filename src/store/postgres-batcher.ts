@@ -82,7 +82,7 @@ export class PostgresBatcher {
       () =>
         new Gauge({
           name: 'package_indexer_postgres_transactions_in_flight',
-          help: 'Batch transactions (or read statements) sent to PostgreSQL and not yet answered.',
+          help: 'Batch transactions sent to PostgreSQL and not yet answered.',
           registers: [registry],
         }),
     );
@@ -128,16 +128,21 @@ export class PostgresBatcher {
    * time), while a pipelining or crowded server keeps several full ones at work.
    */
   #flush(): void {
-    const { maxBatchesInFlight, maxBatchCommands } = this.#options;
-    while (this.#pending.length > 0 && this.#inFlight < maxBatchesInFlight && (this.#inFlight === 0 || this.#pendingCommands >= maxBatchCommands)) {
+    while (this.#canSend()) {
       const batch = this.#take();
       this.#inFlight++;
       void this.#runBatch(batch).then(() => {
         this.#inFlight--;
-        if (this.#pending.length > 0) this.#schedule();
+        if (this.#canSend()) this.#schedule();
         else if (this.#inFlight === 0) this.#markIdle();
       });
     }
+  }
+
+  /** Commands wait, a slot is free, and none is in flight or they fill a batch. */
+  #canSend(): boolean {
+    const { maxBatchesInFlight, maxBatchCommands } = this.#options;
+    return this.#pending.length > 0 && this.#inFlight < maxBatchesInFlight && (this.#inFlight === 0 || this.#pendingCommands >= maxBatchCommands);
   }
 
   /** Whole entries, in arrival order, up to the cap (one entry at least). */

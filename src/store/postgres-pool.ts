@@ -108,11 +108,11 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
   const route = routeToWritable(session.url, hostsOf(session.url), clientOptions, options.connectTimeoutMs);
   const open = (): postgres.Sql => postgres(route.url, { ...clientOptions, ...socketOption(route), max: options.size });
   let sql = open();
-  const renewIfWedged = (error: unknown): void => {
-    if (!isWedged(error)) return;
-    const wedged = sql;
+  /** Replaces `failed` when its login timed out; a client already replaced stays replaced, so statements that time out together renew it once. */
+  const renewIfWedged = (failed: postgres.Sql, error: unknown): void => {
+    if (failed !== sql || !isWedged(error)) return;
     sql = open();
-    void wedged.end({ timeout: 0 }).catch(() => {});
+    void failed.end({ timeout: 0 }).catch(() => {});
   };
   type Values = Parameters<typeof sql.unsafe>[1];
   return {
@@ -122,13 +122,15 @@ export const createPostgresJsPool: SqlPoolFactory = (options) => {
     // to learn their types. A reconnect starts a fresh cache, and a statement the server lost or
     // must re-plan (FetchPreparedStatement, RevalidateCachedQuery) is prepared again, retried once
     async query(_name, text, values) {
-      const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), renewIfWedged)) as unknown as Row[];
+      const client = sql;
+      const rows = client.unsafe(text, values as Values, { prepare: true }).execute();
+      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), (error) => renewIfWedged(client, error))) as unknown as Row[];
     },
     async transaction(work) {
       const run = async (tx: postgres.TransactionSql): Promise<unknown> =>
         work(async (text, values) => (await tx.unsafe(text, (values ?? []) as Values)) as unknown as Row[]);
-      return (await noticingFailover(route, sql.begin(run), renewIfWedged)) as Awaited<ReturnType<typeof work>>;
+      const client = sql;
+      return (await noticingFailover(route, client.begin(run), (error) => renewIfWedged(client, error))) as Awaited<ReturnType<typeof work>>;
     },
     listen: (channel, onNotify, onListening) => listenWithPostgresJs(route, clientOptions, options, channel, onNotify, onListening),
     end: () => sql.end({ timeout: 5 }),

@@ -3,6 +3,7 @@
  * cluster that src/dev/postgres-cluster.ts starts (one for the whole `npm test` run).
  */
 import type { TestContext } from 'node:test';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { startIndexer, type RunningIndexer } from '../../src/cli/indexer.js';
 import { resolveConfig } from '../../src/config.js';
@@ -75,4 +76,12 @@ export function startLoggedPostgresIndexer(t: TestContext, url: string, logs: Lo
 /** What the server's /readyz answers. */
 export async function readyStatus(indexer: RunningIndexer): Promise<number> {
   return (await fetch(`http://127.0.0.1:${indexer.adminAddress?.port}/readyz`)).status;
+}
+
+/** Statements of the session's database waiting for a lock; each query outside a transaction sees the activity afresh. */
+export async function lockWaiters(session: pg.Client): Promise<number> {
+  const { rows } = await session.query<{ waiting: string }>(
+    "SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return Number(rows[0]?.waiting ?? 0);
 }

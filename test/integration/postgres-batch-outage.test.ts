@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import type { PostgresBackend } from '../../src/store/postgres-backend.js';
-import { createTestBackend, startOwnTestPostgres, type OwnTestPostgres } from '../helpers/postgres-harness.js';
+import { createTestBackend, lockWaiters, startOwnTestPostgres, type OwnTestPostgres } from '../helpers/postgres-harness.js';
 import { waitFor } from '../helpers/server-harness.js';
 
 // a cluster of its own: stopping the one the other test files share would fail them
@@ -39,7 +39,7 @@ test('a batch cut off by the database stopping is answered ERROR throughout and 
   t.after(() => backend.close());
   assert.deepEqual(await execute(backend, [{ kind: 'INDEX', name: 'x', deps: [] }]), ['OK']);
 
-  // the gate holds x against the foreign key check of the third connection's INDEX
+  // the gate locks x: the second connection's REMOVE of x waits for it, and the INDEX after it with it
   const gate = await session(url);
   const watcher = await session(url);
   await gate.query('BEGIN');
@@ -58,10 +58,7 @@ test('a batch cut off by the database stopping is answered ERROR throughout and 
   ]);
   const deadline = Date.now() + TIMEOUT_MS;
   for (;;) {
-    const { rows } = await watcher.query<{ waiting: string }>(
-      "SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-    );
-    if (Number(rows[0]?.waiting) === 1) break;
+    if ((await lockWaiters(watcher)) === 1) break;
     assert.ok(Date.now() < deadline, 'the batch never waited for the gate');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

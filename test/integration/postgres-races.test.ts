@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import pg from 'pg';
-import { startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
+import { lockWaiters, startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, metricValue, type TestServer } from '../helpers/server-harness.js';
 
 /** Races per round; each runs on its own pair of connections, all at once. */
@@ -64,14 +64,6 @@ async function startCluster(t: TestContext): Promise<Cluster> {
   };
 }
 
-/** Statements of the cluster's database waiting for a lock; each query outside a transaction sees the activity afresh. */
-async function lockWaiters(cluster: Cluster): Promise<number> {
-  const { rows } = await cluster.watcher.query<{ waiting: string }>(
-    "SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-  );
-  return Number(rows[0]?.waiting ?? 0);
-}
-
 /** Commands the servers sent to the database and the transactions carrying them, not yet answered. */
 async function atDatabase(cluster: Cluster): Promise<{ commands: number; transactions: number }> {
   const sum = async (name: string): Promise<number> =>
@@ -93,7 +85,7 @@ async function releasedTogether(cluster: Cluster, commands: number, send: () => 
     const deadline = Date.now() + GATE_TIMEOUT_MS;
     for (;;) {
       const sent = await atDatabase(cluster);
-      const waiting = await lockWaiters(cluster);
+      const waiting = await lockWaiters(cluster.watcher);
       if (sent.commands === commands && sent.transactions >= cluster.servers.length && waiting >= sent.transactions) break;
       if (Date.now() > deadline)
         throw new Error(`only ${sent.commands} of ${commands} commands, in ${waiting} of ${sent.transactions} transactions, reached the database together`);
