@@ -193,41 +193,59 @@ function listenWithPostgresJs(
     }, RELISTEN_DELAY_MS);
     timer.unref();
   };
-  // `onnotify` is the option the library's own `listen` is built on; its types leave it out
-  const listenerOptions: postgres.Options<Record<string, never>> & { onnotify: (from: string, payload: string) => void } = {
-    ...clientOptions,
-    ...socketOption(route),
-    max: 1,
-    max_lifetime: null,
-    onnotify: (from: string, payload: string) => {
-      if (from === channel) onNotify(payload);
-    },
-    onclose: relistenLater,
-  };
-  let sql = postgres(route.url, listenerOptions);
-  const renewIfWedged = (error: unknown): void => {
-    if (stopped || !isWedged(error)) return;
-    const wedged = sql;
-    sql = postgres(route.url, listenerOptions);
-    void wedged.end({ timeout: 0 }).catch(() => {});
+  /** Replaces `failed` by a fresh client, if it is still the current one, and listens again on that one. */
+  const replace = (failed: postgres.Sql): void => {
+    if (stopped || failed !== sql) return;
+    sql = open();
+    void failed.end({ timeout: 0 }).catch(() => {});
     relistenLater();
+  };
+  const open = (): postgres.Sql => {
+    // `onnotify` is the option the library's own `listen` is built on; its types leave it out
+    const listenerOptions: postgres.Options<Record<string, never>> & { onnotify: (from: string, payload: string) => void } = {
+      ...clientOptions,
+      ...socketOption(route),
+      max: 1,
+      max_lifetime: null,
+      onnotify: (from: string, payload: string) => {
+        if (from === channel) onNotify(payload);
+      },
+      // A client whose connection closed is not reused: when the socket closed with a write still
+      // gathered, `postgres` 3.4.9 keeps those bytes and never sends on that connection again (see
+      // isWedged), and the statements sent next hang until they time out. In the failover test that
+      // held the feed's reads for 15 s after the primary died. One connection: a fresh client costs nothing.
+      onclose: () => replace(client),
+    };
+    const client = postgres(route.url, listenerOptions);
+    return client;
+  };
+  let sql = open();
+  /**
+   * Unlike the pool, this client is also replaced when a statement gets no answer in time: its
+   * statements are short reads, so one that hangs means a connection that will not recover by
+   * itself (a host gone without a reset, until keepalive notices), and every read of the feed
+   * would wait on it.
+   */
+  const renewIfStuck = (failed: postgres.Sql, error: unknown): void => {
+    if (isWedged(error) || error instanceof QueryTimeoutError) replace(failed);
+  };
+  type Values = Parameters<typeof sql.unsafe>[1];
+  const run = async (text: string, values: readonly unknown[], prepare: boolean): Promise<Row[]> => {
+    const client = sql;
+    const rows = client.unsafe(text, values as Values, { prepare }).execute();
+    return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), (error) => renewIfStuck(client, error))) as unknown as Row[];
   };
   const start = async (): Promise<void> => {
     try {
-      const listening = sql.unsafe(`LISTEN "${channel.replaceAll('"', '""')}"`).execute();
-      await noticingFailover(route, rejectAfter(listening, options.queryTimeoutMs), renewIfWedged);
+      await run(`LISTEN "${channel.replaceAll('"', '""')}"`, [], false);
       if (!stopped) onListening();
     } catch {
       relistenLater();
     }
   };
   void start();
-  type Values = Parameters<typeof sql.unsafe>[1];
   return {
-    async query(text, values) {
-      const rows = sql.unsafe(text, values as Values, { prepare: true }).execute();
-      return (await noticingFailover(route, rejectAfter(rows, options.queryTimeoutMs), renewIfWedged)) as unknown as Row[];
-    },
+    query: (text, values) => run(text, values, true),
     async close() {
       stopped = true;
       clearTimeout(timer);

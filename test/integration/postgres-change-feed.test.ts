@@ -3,11 +3,13 @@
  * changes with the database's numbers, in an order that replays to the database's index even when
  * writers race (and lose numbers to rolled-back statements); a subscriber resumes on any server;
  * a server that fell behind the table's window says so; and the listening connection comes back
- * after a database restart.
+ * after a database restart or a connection that went silent.
  */
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import postgres from 'postgres';
+import { startLatencyProxy } from '../../src/dev/latency-proxy.js';
+import { QueryTimeoutError } from '../../src/errors.js';
 import { PackageGraph } from '../../src/graph/package-graph.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -271,6 +273,30 @@ test("the listening connection hears other sessions' notifications, listens agai
     await waitFor(() => heard.length === 2, 10_000, 'the second notification');
     assert.deepEqual(heard, ['first', 'second']);
     assert.deepEqual([...(await session.query('SELECT $1::int AS one', [1]))], [{ one: 1 }]);
+  } finally {
+    await session.close();
+    await pool.end();
+  }
+});
+
+test('a listening connection whose server stops answering without a reset is replaced when a statement times out on it', async (t) => {
+  const url = new URL(await db.createDatabase());
+  const proxy = await startLatencyProxy(Number(url.port), 0);
+  t.after(() => proxy.close());
+  url.port = String(proxy.port);
+  const pool = createPostgresJsPool({ url: url.toString(), size: 1, connectTimeoutMs: 5_000, queryTimeoutMs: 1_000 });
+  let listening = 0;
+  const session = pool.listen(
+    'package_indexer_test',
+    () => {},
+    () => listening++,
+  );
+  try {
+    await waitFor(() => listening === 1, 10_000, 'LISTEN');
+    proxy.stall();
+    await assert.rejects(session.query('SELECT 1 AS one', []), QueryTimeoutError);
+    assert.deepEqual([...(await session.query('SELECT 2 AS two', []))], [{ two: 2 }]);
+    await waitFor(() => listening === 2, 10_000, 'LISTEN again on the new connection');
   } finally {
     await session.close();
     await pool.end();
