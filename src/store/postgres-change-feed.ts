@@ -119,7 +119,13 @@ export class PostgresChangeFeed implements ChangeFeed {
         }),
     );
     this.#reads = new PacedTask(READ_EVERY_MS, () =>
-      this.#follow().catch((error: unknown) => this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later')),
+      this.#follow().catch((error: unknown) => {
+        // the next read may reach another server (a failover), whose transaction ids do not
+        // compare with the barrier's: one taken there could stay ahead of its running ones until
+        // enough writes catch up, holding every gap
+        this.#barrier = undefined;
+        this.#logger.debug({ err: error }, 'reading the change feed failed; trying again later');
+      }),
     );
     this.#notifies = new PacedTask(NOTIFY_EVERY_MS, () =>
       this.#read(NOTIFY_STATEMENT, [this.#instance]).then(
