@@ -65,11 +65,12 @@ export interface LogLine {
   readonly msg: string;
   /** Only on the line that ends an outage. */
   readonly outageMs?: number;
+  readonly err?: { readonly message?: string; readonly code?: string };
 }
 
-/** A server on PostgreSQL whose log lines, from info up, are collected in `logs`. */
-export function startLoggedPostgresIndexer(t: TestContext, url: string, logs: LogLine[]): Promise<RunningIndexer> {
-  const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
+/** A server on PostgreSQL whose log lines, from `level` up, are collected in `logs`. */
+export function startLoggedPostgresIndexer(t: TestContext, url: string, logs: LogLine[], level: 'info' | 'debug' = 'info'): Promise<RunningIndexer> {
+  const logger = pino({ level }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
   return startPostgresIndexer(t, url, { logger });
 }
 

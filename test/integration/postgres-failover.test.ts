@@ -70,7 +70,8 @@ test('a multi-host URL that lists the standby first still writes to the primary'
 test('two servers under write load ride through a failover to a synchronous standby, losing no acknowledged write', async (t) => {
   const { name, url } = await pair.createDatabase();
   const logs: LogLine[][] = [[], []];
-  const servers = [await startLoggedPostgresIndexer(t, url, logs[0] ?? []), await startLoggedPostgresIndexer(t, url, logs[1] ?? [])];
+  // debug lines too: when a feed stalls, its failed reads say why
+  const servers = [await startLoggedPostgresIndexer(t, url, logs[0] ?? [], 'debug'), await startLoggedPostgresIndexer(t, url, logs[1] ?? [], 'debug')];
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, id) => {
       const connection = await ProtocolClient.connect('127.0.0.1', servers[id % 2]?.address.port ?? 0);
@@ -129,7 +130,9 @@ test('two servers under write load ride through a failover to a synchronous stan
   assert.equal(await clients[0]?.send('INDEX|after.failover|\n'), 'OK');
   const delivered = (events: ChangeEvent[]): boolean => events.some((event) => event.name === 'after.failover');
   const sentAt = performance.now();
-  await waitFor(() => feeds.every(delivered), FAILOVER_TIMEOUT_MS, 'both feeds to deliver a change made after the failover');
+  await waitFor(() => feeds.every(delivered), FAILOVER_TIMEOUT_MS, 'both feeds to deliver a change made after the failover').catch(async (error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${await feedDiagnosis(pair.urlOn(pair.standbyPort, name), feeds, logs)}`);
+  });
   t.diagnostic(`both feeds delivered it ${Math.round(performance.now() - sentAt)} ms after its OK`);
   const bySeq = new Map<number, string>();
   for (const events of feeds) {
@@ -146,3 +149,20 @@ test('two servers under write load ride through a failover to a synchronous stan
     assert.equal(recovered.length, 1, 'one line with the outage when a new primary is found');
   }
 });
+
+/** What a stalled feed leaves to go on: how far each got, the table's newest numbers, the transactions still running, each server's last debug lines. */
+async function feedDiagnosis(url: string, feeds: readonly ChangeEvent[][], logs: readonly LogLine[][]): Promise<string> {
+  const lines = feeds.map((events, k) => `server ${k}: ${events.length} changes, last ${events.at(-1)?.seq ?? 'none'}`);
+  const newest = await pair.query(url, 'SELECT seq, name FROM changes ORDER BY seq DESC LIMIT 5');
+  lines.push(`newest rows: ${JSON.stringify(newest)}`);
+  const running = await pair.query(
+    url,
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS oldest, (SELECT json_agg(json_build_object('xid', backend_xid::text, 'app', application_name, 'state', state, 'query', left(query, 60))) FROM pg_stat_activity WHERE backend_xid IS NOT NULL) AS holders",
+  );
+  lines.push(`running: ${JSON.stringify(running)}`);
+  logs.forEach((server, k) => {
+    for (const line of server.filter((entry) => entry.level < 30).slice(-5))
+      lines.push(`server ${k} debug: ${line.msg} (${line.err?.code ?? ''} ${line.err?.message ?? ''})`);
+  });
+  return lines.join('\n');
+}
