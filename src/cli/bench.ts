@@ -145,7 +145,7 @@ function row(name: string, run: BenchRun): string {
   const { result } = run;
   const ms = (us: number): string => (us / 1000).toFixed(3).padStart(9);
   const errors = result.replies.ERROR + result.connectionErrors;
-  const cpu = result.serverCpuUsPerRequest === undefined ? '-' : result.serverCpuUsPerRequest.toFixed(1);
+  const cpu = result.serverCpuUsPerRequest === undefined ? '-' : result.serverCpuUsPerRequest.toFixed(2);
   return `${name.padEnd(16)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(12)} ${ms(result.latency.p50Us)} ${ms(result.latency.p99Us)} ${ms(result.latency.p999Us)} ${ms(result.latency.maxUs)} ${String(result.replies.FAIL).padStart(8)} ${String(errors).padStart(7)} ${cpu.padStart(11)}`;
 }
 

@@ -13,7 +13,6 @@
 
 import { DependentLists } from './dependent-lists.js';
 import { NameIndex } from './name-index.js';
-import { ownedCopy } from './owned-name.js';
 
 export type GraphOutcome = 'ok' | 'fail';
 
@@ -239,10 +238,11 @@ export class PackageGraph {
       if (id === undefined) return 'fail';
       dependencyIds[i] = id;
     }
-    // a name arriving on the wire is a slice of its request line: keep the stored name when there
-    // is one, and store a new one as a copy, so that no line stays alive behind its name
+    // the name is kept as given, not copied: the byte parser decodes each name into a string of
+    // its own (never a slice of its request line), so keeping it holds no line alive, and later
+    // lookups with the parser's recent string for it compare as the same string
     if (existing !== undefined) this.put(existing, this.#names[existing] as string, dependencyIds);
-    else this.put(this.#free.at(-1) ?? this.#nextId, ownedCopy(name), dependencyIds);
+    else this.put(this.#free.at(-1) ?? this.#nextId, name, dependencyIds);
     return 'ok';
   }
 

@@ -1,10 +1,11 @@
 /**
  * The server's parser: the rules of parse.ts (the readable oracle, which a property test holds this
  * to, reason for reason), run on the bytes of the request line where they lie in the socket's chunk.
- * One pass over the bytes checks every name byte against a table and notes where the separators
- * are; strings are made only for what the command keeps or looks up (its name and dependencies).
- * No decoding of the whole line, no slices of it, no regular expression, no `split`, and a `Set`
- * only for long dependency lists.
+ * A line that breaks no rule is read in one pass, each name byte checked against a table and
+ * hashed, each name ending at the separator that must follow it; a line that breaks one is read
+ * again, rule by rule, for the oracle's reason. Strings are made only for what the command keeps or
+ * looks up (its name and dependencies). No decoding of the whole line, no slices of it, no regular
+ * expression, no `split`, and a `Set` only for long or repeating dependency lists.
  *
  * Names repeat: clients ask about the same packages again and again. So each name's bytes are
  * hashed while they are checked, and a small table of recent names hands back the string made for
@@ -23,7 +24,7 @@ const BYTE = {
 const NAME_BYTE = new Uint8Array(256);
 for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+@/:~-') NAME_BYTE[char.charCodeAt(0)] = 1;
 
-/** Up to this many dependencies, repeats are found by comparing each with those before it. */
+/** Up to this many dependencies, repeats are found by comparing each one's hash with those before it. */
 const MAX_LINEAR_DEDUP = 16;
 
 const NO_DEPS: readonly string[] = Object.freeze([]);
@@ -33,8 +34,47 @@ const NO_DEPS: readonly string[] = Object.freeze([]);
  * same answer as `parseLine(bytes.toString('latin1', start, end))`.
  */
 export function parseLineBytes(bytes: Buffer, start: number, end: number): ParsedLine {
-  // [P-LINE-3] exactly three fields: two separators, no third. A plain loop: lines are short, and
-  // a native indexOf per separator costs more in call overhead than scanning a few dozen bytes
+  return wellFormedLine(bytes, start, end) ?? checkedLine(bytes, start, end);
+}
+
+/**
+ * The command of a line that breaks no rule, reading each byte once: the command word ends at a
+ * separator, each name at the first byte no name may hold, which must be the next separator (a
+ * comma between dependencies, the pipe after the package name, or the end of the line). Undefined
+ * for any other line, which checkedLine then reads rule by rule for the reason it breaks.
+ */
+function wellFormedLine(bytes: Buffer, start: number, end: number): ParsedLine | undefined {
+  let kind: 'INDEX' | 'REMOVE' | 'QUERY';
+  let nameStart = start + 6;
+  if (nameStart < end && bytes[start + 5] === BYTE.PIPE) {
+    const word = commandAt(bytes, start, start + 5);
+    if (word === undefined) return undefined;
+    kind = word;
+  } else if (nameStart + 1 < end && bytes[nameStart] === BYTE.PIPE && matches(bytes, start, 'REMOVE')) {
+    kind = 'REMOVE';
+    nameStart += 1;
+  } else {
+    return undefined;
+  }
+  let hash = FNV_OFFSET;
+  let i = nameStart;
+  for (; i < end; i++) {
+    const byte = bytes[i] as number;
+    if (NAME_BYTE[byte] === 0) break;
+    hash = Math.imul(hash ^ byte, FNV_PRIME);
+  }
+  if (i === end || bytes[i] !== BYTE.PIPE) return undefined;
+  const name = recall(hash, bytes, nameStart, i);
+  if (name === undefined) return undefined;
+  if (kind !== 'INDEX') return i + 1 === end ? { kind, name } : undefined;
+  const deps = dependenciesAt(bytes, i + 1, end);
+  if (deps === undefined || deps.includes(name)) return undefined;
+  return { kind, name, deps };
+}
+
+/** Every rule in the oracle's order, so that a line that breaks several gets the oracle's reason. */
+function checkedLine(bytes: Buffer, start: number, end: number): ParsedLine {
+  // [P-LINE-3] exactly three fields: two separators, no third
   let first = -1;
   let second = -1;
   for (let i = start; i < end; i++) {
@@ -77,23 +117,35 @@ function matches(bytes: Uint8Array, start: number, word: string): boolean {
   return true;
 }
 
-/** Recent names by the hash of their bytes; a power of two. */
-const RECENT_NAMES = 4096;
+/**
+ * Recent names by the hash of their bytes; a power of two. 16,384 slots (128 KiB of references,
+ * to strings the graph mostly holds anyway) keep a few thousand names hot with few collisions:
+ * at 4,096 slots and the 3,370 Homebrew packages, about a third of the lookups evicted each other.
+ */
+const RECENT_NAMES = 16384;
 const recentNames: Array<string | undefined> = new Array(RECENT_NAMES).fill(undefined);
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 /**
  * [P-NAME-1] 1 to 255 bytes, each one the table allows (so never a byte above 0x7f): the name as
  * a string, or undefined when the bytes are not a name.
  */
 function nameAt(bytes: Buffer, start: number, end: number): string | undefined {
-  if (end <= start || end - start > MAX_NAME_LENGTH) return undefined;
   // FNV-1a, folded into the check of each byte
-  let hash = 0x811c9dc5;
+  let hash = FNV_OFFSET;
   for (let i = start; i < end; i++) {
     const byte = bytes[i] as number;
     if (NAME_BYTE[byte] === 0) return undefined;
-    hash = Math.imul(hash ^ byte, 0x01000193);
+    hash = Math.imul(hash ^ byte, FNV_PRIME);
   }
+  return recall(hash, bytes, start, end);
+}
+
+/** The string for the checked name bytes `[start, end)` whose hash is given: a recent one, or a new one. */
+function recall(hash: number, bytes: Buffer, start: number, end: number): string | undefined {
+  if (end <= start || end - start > MAX_NAME_LENGTH) return undefined;
   const slot = hash & (RECENT_NAMES - 1);
   const recent = recentNames[slot];
   if (recent !== undefined && sameAscii(recent, bytes, start, end)) return recent;
@@ -108,30 +160,41 @@ function sameAscii(text: string, bytes: Uint8Array, start: number, end: number):
   return true;
 }
 
-/** [P-DEPS-1] empty, or comma-separated valid names with no empty item; repeats count once. */
+/** The hashes of the dependencies read so far, for finding repeats in short lists. */
+const depHashes = new Int32Array(MAX_LINEAR_DEDUP);
+
+/**
+ * [P-DEPS-1] empty, or comma-separated valid names with no empty item; repeats count once. One
+ * pass per item checks and hashes its bytes and stops at the first byte no name holds, which must
+ * be the comma (or the end of the line).
+ */
 function dependenciesAt(bytes: Buffer, start: number, end: number): readonly string[] | undefined {
   if (end === start) return NO_DEPS;
   const deps: string[] = [];
-  let itemStart = start;
-  for (let i = start; i <= end; i++) {
-    if (i < end && bytes[i] !== BYTE.COMMA) continue;
-    const dep = nameAt(bytes, itemStart, i);
-    if (dep === undefined) return undefined;
-    deps.push(dep);
-    itemStart = i + 1;
-  }
-  return withoutRepeats(deps);
-}
-
-/** The list with each name's first occurrence only, in order. */
-function withoutRepeats(deps: string[]): string[] {
-  if (deps.length > MAX_LINEAR_DEDUP) return deps.length === new Set(deps).size ? deps : [...new Set(deps)];
-  for (let i = 1; i < deps.length; i++) {
-    for (let j = 0; j < i; j++) {
-      if (deps[j] === deps[i]) return [...new Set(deps)];
+  let repeats = false;
+  for (let at = start; ; ) {
+    let hash = FNV_OFFSET;
+    let i = at;
+    for (; i < end; i++) {
+      const byte = bytes[i] as number;
+      if (NAME_BYTE[byte] === 0) break;
+      hash = Math.imul(hash ^ byte, FNV_PRIME);
     }
+    if (i < end && bytes[i] !== BYTE.COMMA) return undefined;
+    const dep = recall(hash, bytes, at, i);
+    if (dep === undefined) return undefined;
+    // a name's bytes always hash alike, so only equal hashes need the names compared
+    const count = deps.length;
+    if (count < MAX_LINEAR_DEDUP) {
+      for (let k = 0; k < count && !repeats; k++) repeats = depHashes[k] === hash && deps[k] === dep;
+      depHashes[count] = hash;
+    }
+    deps.push(dep);
+    if (i === end) break;
+    at = i + 1;
   }
-  return deps;
+  if (deps.length > MAX_LINEAR_DEDUP) return deps.length === new Set(deps).size ? deps : [...new Set(deps)];
+  return repeats ? [...new Set(deps)] : deps;
 }
 
 /**
