@@ -227,6 +227,18 @@ export class PackageGraph {
     return true;
   }
 
+  /**
+   * True when the package at `id` lists exactly the dependency `ids`, in that order, or when `id`
+   * holds no package and `ids` is undefined. Allocates nothing.
+   */
+  listsIds(id: number, ids: readonly number[] | undefined): boolean {
+    if (this.#names[id] === undefined || ids === undefined) return this.#names[id] === undefined && ids === undefined;
+    if (this.#lengths[id] !== ids.length) return false;
+    const start = this.#starts[id] as number;
+    for (let k = 0; k < ids.length; k++) if (this.#pool[start + k] !== ids[k]) return false;
+    return true;
+  }
+
   /** [P-INDEX-1] adds the package or replaces its dependency list, if every dependency is indexed. */
   index(name: string, deps: readonly string[]): GraphOutcome {
     const existing = this.#ids.get(name);

@@ -48,8 +48,8 @@ interface Turn {
   readonly seq: number;
   /** Names whose package this turn changed; with fsync 'always' only, for the QUERYs that must wait for it. */
   readonly names: string[];
-  /** Ids whose row must be rewritten from the graph's current state. */
-  readonly changed: Set<number>;
+  /** Each id this turn changed, with its state before the turn: the state its row holds. */
+  readonly changed: Map<number, PreviousState>;
   /** Every change's previous state, in the order made, to undo a failed commit. */
   readonly undo: PreviousState[];
   /** For the change feed, when anyone follows it. */
@@ -65,7 +65,7 @@ export class SqliteBackend implements Backend {
   #graph = new PackageGraph();
   #store: StoreFile | undefined;
   #health: SqliteHealth | undefined;
-  #writeRows: ((changed: ReadonlySet<number>) => number) | undefined;
+  #writeRows: ((rows: readonly number[]) => number) | undefined;
   /** With fsync 'always': the log's fsync, off the event loop. */
   #walSync: WalSync | undefined;
   #turn: Turn | undefined;
@@ -171,10 +171,10 @@ export class SqliteBackend implements Backend {
 
   #record(previous: PreviousState, command: Command): void {
     if (this.#turn === undefined) {
-      this.#turn = { seq: ++this.#turns, names: [], changed: new Set(), undo: [], changes: [], waiting: [] };
+      this.#turn = { seq: ++this.#turns, names: [], changed: new Map(), undo: [], changes: [], waiting: [] };
       this.#commitTimer = setImmediate(() => this.#commit());
     }
-    this.#turn.changed.add(previous.id);
+    if (!this.#turn.changed.has(previous.id)) this.#turn.changed.set(previous.id, previous);
     this.#turn.undo.push(previous);
     if (this.changes.wanted) this.#turn.changes.push(changeOf(command));
     if (this.#walSync !== undefined) {
@@ -219,19 +219,23 @@ export class SqliteBackend implements Backend {
     this.#turn = undefined;
     clearImmediate(this.#commitTimer);
     const startedAt = performance.now();
-    let count: number;
+    const walSync = this.#walSync;
+    const rows = this.#rowsToWrite(turn);
+    let count: number | undefined;
     try {
       if (this.#writeRows === undefined) throw new Error('the store is closed');
       if (this.#health?.storeInPlace() === false) throw new Error('the store file is no longer at its path');
       // a turn held back while an fsync failed: nothing may be committed any more
       if (this.#health?.lost === true) throw new Error('the store stopped taking commits');
-      count = this.#writeRows(turn.changed);
+      // a turn that left every row as it was (a package removed and indexed again as it was) has
+      // nothing to commit; with fsync 'always' it still commits, empty, so that its replies wait
+      // in line behind the fsyncs of the turns before it
+      count = rows.length === 0 && walSync === undefined ? undefined : this.#writeRows(rows);
     } catch (error) {
       this.#fail(turn, error);
       return;
     }
-    this.#options.metrics.commitBatchSize.observe(turn.changed.size);
-    const walSync = this.#walSync;
+    if (count !== undefined) this.#options.metrics.commitBatchSize.observe(rows.length);
     if (walSync === undefined) {
       this.#release(turn, count, startedAt);
       return;
@@ -239,16 +243,30 @@ export class SqliteBackend implements Backend {
     this.#unsynced = turn;
     walSync.afterCommit((error) => {
       if (this.#unsynced === turn) this.#unsynced = undefined;
-      if (error === undefined) this.#release(turn, count, startedAt);
+      if (error === undefined) this.#release(turn, count as number, startedAt);
       else this.#syncFailed(turn, error);
     });
   }
 
-  /** The turn's commit is as durable as promised: record it, publish its changes, answer its batches. */
-  #release(turn: Turn, count: number, startedAt: number): void {
-    this.#health?.commitSucceeded();
+  /** The ids whose row the turn must rewrite: those whose package is not as the row holds it. */
+  #rowsToWrite(turn: Turn): number[] {
+    const rows: number[] = [];
+    for (const [id, before] of turn.changed) {
+      if ((this.#graph.nameAt(id) ?? null) !== before.name || !this.#graph.listsIds(id, before.dependencyIds)) rows.push(id);
+    }
+    return rows;
+  }
+
+  /**
+   * The turn's commit is as durable as promised (`count`, its number), or it had nothing to commit
+   * (undefined): record it, publish its changes, answer its batches.
+   */
+  #release(turn: Turn, count: number | undefined, startedAt: number): void {
+    if (count !== undefined) {
+      this.#health?.commitSucceeded();
+      this.#store?.acknowledge(count);
+    }
     this.#settleNames(turn, undefined);
-    this.#store?.acknowledge(count);
     this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
     this.changes.append(turn.changes);
     for (const { done, replies } of turn.waiting) done(replies);
@@ -285,8 +303,8 @@ export class SqliteBackend implements Backend {
     );
     const remove: Statement<[number]> = db.prepare('DELETE FROM packages WHERE id = ?');
     const graph = this.#graph;
-    this.#writeRows = transaction((changed: ReadonlySet<number>) => {
-      for (const id of changed) {
+    this.#writeRows = transaction((rows: readonly number[]) => {
+      for (const id of rows) {
         const name = graph.nameAt(id);
         if (name === undefined) remove.run(id);
         else upsert.run(id, name, encodeDependencyIds(graph.dependencyIdsAt(id) ?? []));

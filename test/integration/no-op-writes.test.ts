@@ -1,7 +1,8 @@
 /**
  * Writes that change nothing (a re-index with the same list, a refused INDEX, removing what is not
  * indexed) give the store nothing to commit: their replies leave at once, with no transaction,
- * while a turn that changes something still holds every reply until its commit.
+ * while a turn that changes something still holds every reply until its commit. A turn whose
+ * changes undo each other (a package removed and indexed again as it was) commits nothing either.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -67,4 +68,48 @@ test('a turn of writes that change nothing starts no transaction and answers at 
   assert.deepEqual(mixed.replies, ['OK', 'OK']);
   assert.equal(mixed.synchronous, false);
   assert.equal(await commitCount(metrics), commitsBefore + 1);
+});
+
+test('a turn that removes a package and indexes it again as it was commits nothing, and one that changes its list commits', async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
+  const metrics = createMetrics({ processMetrics: false });
+  let backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics });
+  await backend.open();
+  t.after(async () => {
+    await backend.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  await run(backend, [
+    { kind: 'INDEX', name: 'a', deps: [] },
+    { kind: 'INDEX', name: 'b', deps: [] },
+    { kind: 'INDEX', name: 'leaf', deps: ['a', 'b'] },
+  ]);
+  const commitsBefore = await commitCount(metrics);
+
+  const again = await run(backend, [
+    { kind: 'REMOVE', name: 'leaf' },
+    { kind: 'QUERY', name: 'leaf' },
+    { kind: 'INDEX', name: 'leaf', deps: ['a', 'b'] },
+  ]);
+  assert.deepEqual(again.replies, ['OK', 'FAIL', 'OK']);
+  assert.equal(await commitCount(metrics), commitsBefore, 'every row is as it was: nothing to commit');
+
+  const changed = await run(backend, [
+    { kind: 'REMOVE', name: 'leaf' },
+    { kind: 'INDEX', name: 'leaf', deps: ['b'] },
+    { kind: 'REMOVE', name: 'a' },
+  ]);
+  assert.deepEqual(changed.replies, ['OK', 'OK', 'OK']);
+  assert.equal(changed.synchronous, false, 'the rows changed, so they must be committed first');
+  assert.equal(await commitCount(metrics), commitsBefore + 1);
+
+  await backend.close();
+  backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
+  await backend.open();
+  const stored = (await backend.exportIndex()).packages.find((pkg) => pkg.name === 'leaf');
+  assert.deepEqual(stored?.deps, ['b'], 'the reopened store holds the changed list');
+  assert.equal(
+    (await backend.exportIndex()).packages.some((pkg) => pkg.name === 'a'),
+    false,
+  );
 });
