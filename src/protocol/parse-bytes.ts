@@ -118,9 +118,10 @@ function matches(bytes: Uint8Array, start: number, word: string): boolean {
 }
 
 /**
- * Recent names by the hash of their bytes; a power of two. 16,384 slots (128 KiB of references,
- * to strings the graph mostly holds anyway) keep a few thousand names hot with few collisions:
- * at 4,096 slots and the 3,370 Homebrew packages, about a third of the lookups evicted each other.
+ * Recent names by the hash of their bytes; a power of two. 16,384 slots keep a few thousand names
+ * hot with few collisions: at 4,096 slots and the 3,370 Homebrew packages, about a third of the
+ * lookups evicted each other. It holds 128 KiB of references, mostly to strings the graph holds
+ * anyway; names that are not indexed (QUERYs of unknown packages) can keep up to 4 MiB alive.
  */
 const RECENT_NAMES = 16384;
 const recentNames: Array<string | undefined> = new Array(RECENT_NAMES).fill(undefined);

@@ -232,7 +232,7 @@ export class SqliteBackend implements Backend {
       // in line behind the fsyncs of the turns before it
       count = rows.length === 0 && walSync === undefined ? undefined : this.#writeRows(rows);
     } catch (error) {
-      this.#fail(turn, error);
+      this.#fail(turn, rows.length, error);
       return;
     }
     if (count !== undefined) this.#options.metrics.commitBatchSize.observe(rows.length);
@@ -265,9 +265,9 @@ export class SqliteBackend implements Backend {
     if (count !== undefined) {
       this.#health?.commitSucceeded();
       this.#store?.acknowledge(count);
+      this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
     }
     this.#settleNames(turn, undefined);
-    this.#options.metrics.commitDuration.observe((performance.now() - startedAt) / 1000);
     this.changes.append(turn.changes);
     for (const { done, replies } of turn.waiting) done(replies);
   }
@@ -284,7 +284,7 @@ export class SqliteBackend implements Backend {
   }
 
   /** The transaction rolled back: undo the turn on the graph too, and answer ERROR for all of it. */
-  #fail(turn: Turn, cause: unknown): void {
+  #fail(turn: Turn, rows: number, cause: unknown): void {
     for (let i = turn.undo.length - 1; i >= 0; i--) {
       const { id, name, dependencyIds } = turn.undo[i] as PreviousState;
       this.#graph.put(id, name, dependencyIds);
@@ -292,8 +292,8 @@ export class SqliteBackend implements Backend {
     // a name may also have been changed by a turn still waiting for its fsync: wait for the last one
     this.#settleNames(turn, this.#unsynced);
     this.#options.metrics.commitFailures.inc();
-    const err = new StoreCommitError(`the commit of ${turn.changed.size} changed packages failed`, { cause });
-    this.#health?.commitFailed(err, { changed: turn.changed.size, batches: turn.waiting.length });
+    const err = new StoreCommitError(`the commit of ${rows} changed packages failed`, { cause });
+    this.#health?.commitFailed(err, { changed: rows, batches: turn.waiting.length });
     for (const { done, replies } of turn.waiting) done(replies.fill('ERROR'));
   }
 

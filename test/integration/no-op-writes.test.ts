@@ -113,3 +113,23 @@ test('a turn that removes a package and indexes it again as it was commits nothi
     false,
   );
 });
+
+test("with fsync 'always', a turn whose changes cancel out still commits, and answers once that commit is synced", async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
+  const metrics = createMetrics({ processMetrics: false });
+  const backend = new SqliteBackend({ dataDir, fsync: 'always', logger: silentLogger(), metrics });
+  await backend.open();
+  t.after(async () => {
+    await backend.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  await run(backend, [{ kind: 'INDEX', name: 'leaf', deps: [] }]);
+  const commitsBefore = await commitCount(metrics);
+  const again = await run(backend, [
+    { kind: 'REMOVE', name: 'leaf' },
+    { kind: 'INDEX', name: 'leaf', deps: [] },
+  ]);
+  assert.deepEqual(again.replies, ['OK', 'OK']);
+  assert.equal(again.synchronous, false);
+  assert.equal(await commitCount(metrics), commitsBefore + 1, 'a commit that writes no package row, in line with the fsyncs');
+});

@@ -1,9 +1,10 @@
 /**
- * A package name stored by the graph must not keep its request line alive. The graph keeps the
- * strings it is given, so the server's parser must hand it strings of their own: V8 makes a
- * substring of 13 characters or more a view into its parent (a sliced string) that keeps the whole
+ * A package name indexed through the protocol must not keep its request line alive. The graph
+ * keeps the strings it is given, so the server's parser must hand it strings of their own: V8 makes
+ * a substring of 13 characters or more a view into its parent (a sliced string) that keeps the whole
  * parent alive. The check reads a heap snapshot (node:v8), where each string says whether it is such
- * a view; a control case proves the check sees one.
+ * a view; a control case proves the check sees one. (Names loaded from the store are views into the
+ * store's reads, 8,192 names each; there the parent is little more than the names it holds.)
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -50,6 +50,11 @@ const piece = fc.constantFrom(
   longName(256),
 );
 
+/** Two pairs of names with equal 32-bit FNV-1a hashes, as the parser computes them: repeats are found by hash, then confirmed. */
+const COLLIDING = ['+L05grY', 'xADenk_', 'wlgXMfq', 'oluf2N6'];
+/** Enough distinct names for lists on both sides of the parser's linear repeat search (16). */
+const MANY = Array.from({ length: 18 }, (_, i) => `d${i}`);
+
 const line = fc.oneof(
   fc.array(piece, { maxLength: 12 }).map((pieces) => Buffer.from(pieces.join(''), 'latin1')),
   fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
@@ -57,9 +62,17 @@ const line = fc.oneof(
     .tuple(
       fc.constantFrom('INDEX', 'REMOVE', 'QUERY'),
       fc.constantFrom('a', 'b', 'c', 'dd'),
-      fc.array(fc.constantFrom('a', 'b', 'c', 'dd', '', 'B', '!'), { maxLength: 40 }),
+      fc.array(fc.constantFrom('a', 'b', 'c', 'dd', '', 'B', '!', ...COLLIDING, ...MANY), { maxLength: 40 }),
     )
     .map(([command, name, deps]) => Buffer.from(`${command}|${name}|${deps.join(',')}`, 'latin1')),
+  // distinct names, 0 to 22 of them, and sometimes one of them again at any place
+  fc
+    .tuple(fc.shuffledSubarray([...COLLIDING, ...MANY]), fc.nat(50), fc.nat(50), fc.boolean())
+    .map(([deps, from, to, repeat]) => {
+      const list = [...deps];
+      if (repeat && list.length > 0) list.splice(to % (list.length + 1), 0, list[from % list.length] as string);
+      return Buffer.from(`INDEX|x|${list.join(',')}`, 'latin1');
+    }),
 );
 
 const surroundings = fc.constantFrom('', '|', ',', 'a', 'QUERY|a|', '\r\n|x,y|');
