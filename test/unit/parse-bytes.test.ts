@@ -66,13 +66,11 @@ const line = fc.oneof(
     )
     .map(([command, name, deps]) => Buffer.from(`${command}|${name}|${deps.join(',')}`, 'latin1')),
   // distinct names, 0 to 22 of them, and sometimes one of them again at any place
-  fc
-    .tuple(fc.shuffledSubarray([...COLLIDING, ...MANY]), fc.nat(50), fc.nat(50), fc.boolean())
-    .map(([deps, from, to, repeat]) => {
-      const list = [...deps];
-      if (repeat && list.length > 0) list.splice(to % (list.length + 1), 0, list[from % list.length] as string);
-      return Buffer.from(`INDEX|x|${list.join(',')}`, 'latin1');
-    }),
+  fc.tuple(fc.shuffledSubarray([...COLLIDING, ...MANY]), fc.nat(50), fc.nat(50), fc.boolean()).map(([deps, from, to, repeat]) => {
+    const list = [...deps];
+    if (repeat && list.length > 0) list.splice(to % (list.length + 1), 0, list[from % list.length] as string);
+    return Buffer.from(`INDEX|x|${list.join(',')}`, 'latin1');
+  }),
 );
 
 const surroundings = fc.constantFrom('', '|', ',', 'a', 'QUERY|a|', '\r\n|x,y|');
