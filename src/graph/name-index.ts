@@ -47,15 +47,21 @@ export class NameIndex {
     this.#size++;
   }
 
-  /** Removes the name (while `nameOf` still returns it for its id); false when it was absent. */
-  delete(name: string): boolean {
+  /**
+   * Removes the name (while `nameOf` still returns it for its id), only if it maps to `onlyId`
+   * when that is given; false when it was absent or mapped to another id.
+   */
+  delete(name: string, onlyId?: number): boolean {
     const slots = this.#slots;
     const mask = this.#mask;
     let hole = hashOf(name) & mask;
     for (; ; hole = (hole + 1) & mask) {
       const id = slots[hole] as number;
       if (id === EMPTY) return false;
-      if (this.#nameOf(id) === name) break;
+      if (this.#nameOf(id) === name) {
+        if (onlyId !== undefined && id !== onlyId) return false;
+        break;
+      }
     }
     // backward-shift deletion: pull later entries of the probe run into the hole, so that no
     // lookup stops early at it and no tombstones pile up

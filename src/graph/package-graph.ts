@@ -275,14 +275,16 @@ export class PackageGraph {
    */
   put(id: number, name: string | null, deps: ArrayLike<number> = NONE, from = 0, count = deps.length): void {
     const previous = this.#names[id];
-    if (previous !== undefined) this.#clear(id, previous);
+    // a package that only gets a new list keeps its entry in the name index
+    const sameName = previous !== undefined && previous === name;
+    if (previous !== undefined) this.#clear(id, previous, sameName);
     else if (id < this.#nextId) this.#take(id);
     else this.#extendTo(id);
     if (name === null) {
       if (previous !== undefined) this.#free.push(id);
     } else {
       this.#names[id] = name;
-      this.#ids.set(name, id);
+      if (!sameName) this.#ids.set(name, id);
       this.#append(id, deps, from, count);
     }
     if (previous !== undefined) this.#compactIfWasteful();
@@ -339,7 +341,7 @@ export class PackageGraph {
     this.#edgeCount += count;
   }
 
-  #clear(id: number, name: string): void {
+  #clear(id: number, name: string, keepName: boolean): void {
     const start = this.#starts[id] as number;
     const length = this.#lengths[id] as number;
     for (let k = start; k < start + length; k++) {
@@ -349,7 +351,7 @@ export class PackageGraph {
     }
     this.#edgeCount -= length;
     this.#lengths[id] = 0;
-    if (this.#ids.get(name) === id) this.#ids.delete(name);
+    if (!keepName) this.#ids.delete(name, id);
     this.#names[id] = undefined;
   }
 

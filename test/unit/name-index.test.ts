@@ -24,6 +24,18 @@ test('finds every name it was given and forgets removed ones, through growth', (
   assert.equal(index.get('never'), undefined);
 });
 
+test('a delete for a given id leaves the name alone when it points at another', () => {
+  const { index, names } = indexWithNames();
+  names[1] = 'a';
+  names[2] = 'a';
+  index.set('a', 2);
+  assert.equal(index.delete('a', 1), false);
+  assert.equal(index.get('a'), 2);
+  assert.equal(index.delete('a', 2), true);
+  assert.equal(index.get('a'), undefined);
+  assert.equal(index.size, 0);
+});
+
 test('setting a name again points it at the new id without growing', () => {
   const { index, names } = indexWithNames();
   names[1] = 'a';
