@@ -15,6 +15,8 @@ export interface SeriesSpec {
 }
 
 const HEIGHT = 220;
+/** Tick spacings the time axis may use, in seconds. */
+const SECOND_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
 /** 14:05:30, the same for everyone reading a shared screenshot. */
 function clock(seconds: number): string {
@@ -37,7 +39,8 @@ export class TimeChart {
         cursor: { drag: { x: false, y: false } },
         scales: { y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
-          { stroke: '#475569', values: (_plot, splits) => splits.map((seconds) => clock(seconds)) },
+          // whole seconds only: with the default sub-second steps, labels to the second repeat
+          { stroke: '#475569', incrs: SECOND_STEPS, values: (_plot, splits) => splits.map((seconds) => clock(seconds)) },
           { stroke: '#475569', label: unit, size: 60 },
         ],
         series: [
