@@ -276,7 +276,7 @@ export class PackageGraph {
   put(id: number, name: string | null, deps: ArrayLike<number> = NONE, from = 0, count = deps.length): void {
     const previous = this.#names[id];
     // a package that only gets a new list keeps its entry in the name index
-    const sameName = previous !== undefined && previous === name;
+    const sameName = previous === name;
     if (previous !== undefined) this.#clear(id, previous, sameName);
     else if (id < this.#nextId) this.#take(id);
     else this.#extendTo(id);

@@ -56,15 +56,9 @@ function wellFormedLine(bytes: Buffer, start: number, end: number): ParsedLine |
   } else {
     return undefined;
   }
-  let hash = FNV_OFFSET;
-  let i = nameStart;
-  for (; i < end; i++) {
-    const byte = bytes[i] as number;
-    if (NAME_BYTE[byte] === 0) break;
-    hash = Math.imul(hash ^ byte, FNV_PRIME);
-  }
+  const i = scanName(bytes, nameStart, end);
   if (i === end || bytes[i] !== BYTE.PIPE) return undefined;
-  const name = recall(hash, bytes, nameStart, i);
+  const name = recall(scannedHash, bytes, nameStart, i);
   if (name === undefined) return undefined;
   if (kind !== 'INDEX') return i + 1 === end ? { kind, name } : undefined;
   const deps = dependenciesAt(bytes, i + 1, end);
@@ -134,14 +128,26 @@ const FNV_PRIME = 0x01000193;
  * a string, or undefined when the bytes are not a name.
  */
 function nameAt(bytes: Buffer, start: number, end: number): string | undefined {
-  // FNV-1a, folded into the check of each byte
+  return scanName(bytes, start, end) === end ? recall(scannedHash, bytes, start, end) : undefined;
+}
+
+/** The hash of the bytes scanName read last (a second result, so that no object is made per name). */
+let scannedHash = 0;
+
+/**
+ * Reads name bytes from `start` up to the first byte no name holds, or `end`, and returns where it
+ * stopped; their FNV-1a hash, folded into the check of each byte, is left in scannedHash.
+ */
+function scanName(bytes: Buffer, start: number, end: number): number {
   let hash = FNV_OFFSET;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
     const byte = bytes[i] as number;
-    if (NAME_BYTE[byte] === 0) return undefined;
+    if (NAME_BYTE[byte] === 0) break;
     hash = Math.imul(hash ^ byte, FNV_PRIME);
   }
-  return recall(hash, bytes, start, end);
+  scannedHash = hash;
+  return i;
 }
 
 /** The string for the checked name bytes `[start, end)` whose hash is given: a recent one, or a new one. */
@@ -174,13 +180,8 @@ function dependenciesAt(bytes: Buffer, start: number, end: number): readonly str
   const deps: string[] = [];
   let repeats = false;
   for (let at = start; ; ) {
-    let hash = FNV_OFFSET;
-    let i = at;
-    for (; i < end; i++) {
-      const byte = bytes[i] as number;
-      if (NAME_BYTE[byte] === 0) break;
-      hash = Math.imul(hash ^ byte, FNV_PRIME);
-    }
+    const i = scanName(bytes, at, end);
+    const hash = scannedHash;
     if (i < end && bytes[i] !== BYTE.COMMA) return undefined;
     const dep = recall(hash, bytes, at, i);
     if (dep === undefined) return undefined;

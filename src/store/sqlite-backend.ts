@@ -228,22 +228,22 @@ export class SqliteBackend implements Backend {
       // a turn held back while an fsync failed: nothing may be committed any more
       if (this.#health?.lost === true) throw new Error('the store stopped taking commits');
       // a turn that left every row as it was (a package removed and indexed again as it was) has
-      // nothing to commit; with fsync 'always' it still commits, empty, so that its replies wait
-      // in line behind the fsyncs of the turns before it
-      count = rows.length === 0 && walSync === undefined ? undefined : this.#writeRows(rows);
+      // nothing to commit; with fsync 'always' it still commits (the commit counter alone), so that
+      // its replies wait in line behind the fsyncs of the turns before it
+      if (rows.length > 0 || walSync !== undefined) count = this.#writeRows(rows);
     } catch (error) {
       this.#fail(turn, rows.length, error);
       return;
     }
     if (count !== undefined) this.#options.metrics.commitBatchSize.observe(rows.length);
-    if (walSync === undefined) {
+    if (count === undefined || walSync === undefined) {
       this.#release(turn, count, startedAt);
       return;
     }
     this.#unsynced = turn;
     walSync.afterCommit((error) => {
       if (this.#unsynced === turn) this.#unsynced = undefined;
-      if (error === undefined) this.#release(turn, count as number, startedAt);
+      if (error === undefined) this.#release(turn, count, startedAt);
       else this.#syncFailed(turn, error);
     });
   }

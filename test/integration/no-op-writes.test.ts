@@ -8,16 +8,31 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import type { FsyncMode } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { Command, Reply } from '../../src/protocol/types.js';
 import { SqliteBackend } from '../../src/store/sqlite-backend.js';
+import { backendAt } from '../helpers/store-files.js';
 
 async function commitCount(metrics: Metrics): Promise<number> {
   const metric = await metrics.registry.getSingleMetric('package_indexer_store_commit_batch_size')?.get();
   // every commit lands in the +Inf bucket
   return metric?.values.find((value) => value.labels.le === '+Inf')?.value ?? 0;
+}
+
+/** A store in a fresh directory, closed and removed when the test ends (close() is idempotent). */
+async function openedStore(t: TestContext, fsync: FsyncMode): Promise<{ backend: SqliteBackend; metrics: Metrics; dataDir: string }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
+  const metrics = createMetrics({ processMetrics: false });
+  const backend = new SqliteBackend({ dataDir, fsync, logger: silentLogger(), metrics });
+  await backend.open();
+  t.after(async () => {
+    await backend.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { backend, metrics, dataDir };
 }
 
 /** Runs one batch; `synchronous` tells whether its replies came back before execute returned. */
@@ -30,14 +45,7 @@ async function run(backend: SqliteBackend, commands: Command[]): Promise<{ repli
 }
 
 test('a turn of writes that change nothing starts no transaction and answers at once', async (t) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
-  const metrics = createMetrics({ processMetrics: false });
-  const backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics });
-  await backend.open();
-  t.after(async () => {
-    await backend.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { backend, metrics } = await openedStore(t, 'normal');
 
   const setup = await run(backend, [
     { kind: 'INDEX', name: 'a', deps: [] },
@@ -71,14 +79,7 @@ test('a turn of writes that change nothing starts no transaction and answers at 
 });
 
 test('a turn that removes a package and indexes it again as it was commits nothing, and one that changes its list commits', async (t) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
-  const metrics = createMetrics({ processMetrics: false });
-  let backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics });
-  await backend.open();
-  t.after(async () => {
-    await backend.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { backend, metrics, dataDir } = await openedStore(t, 'normal');
   await run(backend, [
     { kind: 'INDEX', name: 'a', deps: [] },
     { kind: 'INDEX', name: 'b', deps: [] },
@@ -104,25 +105,22 @@ test('a turn that removes a package and indexes it again as it was commits nothi
   assert.equal(await commitCount(metrics), commitsBefore + 1);
 
   await backend.close();
-  backend = new SqliteBackend({ dataDir, fsync: 'normal', logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
-  await backend.open();
-  const stored = (await backend.exportIndex()).packages.find((pkg) => pkg.name === 'leaf');
-  assert.deepEqual(stored?.deps, ['b'], 'the reopened store holds the changed list');
-  assert.equal(
-    (await backend.exportIndex()).packages.some((pkg) => pkg.name === 'a'),
-    false,
+  const reopened = backendAt(dataDir);
+  await reopened.open();
+  t.after(() => reopened.close());
+  const { packages } = await reopened.exportIndex();
+  assert.deepEqual(
+    packages.map((pkg) => [pkg.name, pkg.deps]),
+    [
+      ['b', []],
+      ['leaf', ['b']],
+    ],
+    'the reopened store holds the changed list and not the removed package',
   );
 });
 
-test("with fsync 'always', a turn whose changes cancel out still commits, and answers once that commit is synced", async (t) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-noop-'));
-  const metrics = createMetrics({ processMetrics: false });
-  const backend = new SqliteBackend({ dataDir, fsync: 'always', logger: silentLogger(), metrics });
-  await backend.open();
-  t.after(async () => {
-    await backend.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+test("with fsync 'always', a turn whose changes cancel out still commits, so that it answers in line behind the fsyncs", async (t) => {
+  const { backend, metrics } = await openedStore(t, 'always');
   await run(backend, [{ kind: 'INDEX', name: 'leaf', deps: [] }]);
   const commitsBefore = await commitCount(metrics);
   const again = await run(backend, [
