@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from '../src/protocol/types.js';
+import { median } from '../src/cli/bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -96,12 +97,6 @@ async function subjectOf(label: string, dist: string): Promise<Subject> {
       if (sent < 0) throw new Error('unreachable: keeps the replies observable');
     },
   };
-}
-
-function median(numbers: readonly number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 const here = resolve(import.meta.dirname, '..');

@@ -20,6 +20,7 @@ import { resolveConfig } from '../src/config.js';
 import { ModelClient, contradictions } from '../src/dev/failover-model.js';
 import { startTestPostgresPair } from '../src/dev/postgres-pair.js';
 import { silentLogger } from '../src/log.js';
+import { median } from '../src/cli/bench.js';
 
 interface Round {
   /** Packages whose state the clients knew when the primary died, compared with the standby. */
@@ -112,12 +113,6 @@ async function runRound(synchronous: boolean, replicationLatencyMs: number, roun
     await Promise.all(servers.map((server) => server.stop()));
     await pair.close();
   }
-}
-
-function median(numbers: readonly number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 const ms = (value: number): string => `${Math.round(value)} ms`;

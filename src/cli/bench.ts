@@ -232,7 +232,8 @@ function medianRatios(results: readonly BenchResult[]): BenchResult['ratios'] {
   };
 }
 
-function median(values: readonly number[]): number {
+/** The middle value, or the mean of the two middle ones. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
