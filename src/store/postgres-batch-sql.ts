@@ -1,5 +1,5 @@
 /**
- * The batch function (schema migration 3): one call applies an ordered array of commands in one
+ * The batch function (schema migrations 3 and 4): one call applies an ordered array of commands in one
  * transaction and returns their replies, so that the commands of one event-loop turn cost one round
  * trip and one commit (postgres-batcher.ts sends them). Each write is the statement a lone command
  * ran before schema 3, in a block of its own: a foreign key that refuses it rolls back that
@@ -33,9 +33,14 @@ export const BATCH_KIND = { INDEX: 'I', REMOVE: 'R', QUERY: 'Q' } as const;
 const APPLY_FUNCTION = `
 CREATE OR REPLACE FUNCTION package_indexer_apply(kinds text, names text[], deps text[], dep_ends integer[], clients integer[])
 RETURNS TABLE (replies text, changed boolean) LANGUAGE plpgsql
--- every statement here looks rows up by key; plans made while a table was nearly empty (a new
--- database) would otherwise scan it whole, in every session that cached them, long after it grew
+-- every statement here looks a few rows up by key. Plans made while a table was nearly empty (a
+-- new database) would otherwise scan it whole, in every session that cached them, long after it
+-- grew; a bitmap scan of a few rows costs more to set up than it saves. Generic plans: left to
+-- choose, the plan cache planned the statements with subqueries anew on every call, about a fifth
+-- of the function's time (docs/postgres.md)
 SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 DECLARE
   done text := '';
@@ -50,16 +55,17 @@ DECLARE
   command_name text COLLATE "C";
   wanted text[] COLLATE "C";
   dep_start integer := 1;
-  change_seq bigint;
   reply text;
   unchanged boolean;
-  -- the provisional numbers of the changes recorded, in order
-  provisional bigint[] := '{}';
-  -- [P-QUERY-1] every name's presence in the snapshot, in one statement: what a QUERY of a
-  -- package this transaction did not touch answers. A lookup per name (LATERAL): an EXISTS here
+  made_change boolean;
+  -- the commands that changed the index, in order: their change rows are written at the end
+  changed_by integer[] := '{}';
+  -- [P-QUERY-1] each QUERY's package's presence in the snapshot, in one statement: what a QUERY of
+  -- a package this transaction did not touch answers. A lookup per name (LATERAL): an EXISTS here
   -- may be planned as a hash of every package, built anew for each batch
   present boolean[] := ARRAY(SELECT f.found IS NOT NULL FROM unnest(names) WITH ORDINALITY AS q (name, k)
-                             LEFT JOIN LATERAL (SELECT true AS found FROM packages p WHERE p.name = q.name LIMIT 1) f ON true
+                             LEFT JOIN LATERAL (SELECT true AS found FROM packages p
+                                                WHERE substr(kinds, q.k::integer, 1) = 'Q' AND p.name = q.name LIMIT 1) f ON true
                              ORDER BY q.k);
 BEGIN
   -- this transaction numbers its own changes, below; the trigger is for older servers' statements
@@ -67,7 +73,7 @@ BEGIN
   FOR i IN 1 .. cardinality(names) LOOP
     command_name := names[i];
     client := clients[i];
-    change_seq := NULL;
+    made_change := false;
     CASE substr(kinds, i, 1)
     WHEN 'Q' THEN
       IF command_name = ANY (touched) THEN
@@ -100,8 +106,8 @@ BEGIN
         -- package conflict and one is retried, never mixed; it writes revision, not the key, so
         -- it takes the row lock that other packages' foreign-key checks (KEY SHARE) do not wait
         -- for. A dependency that is not indexed fails the foreign key (23503) and the whole
-        -- statement. Rows kept and rows added are disjoint, so the CTEs' order does not matter. A
-        -- change is recorded only when the package was created or its list changed
+        -- statement. Rows kept and rows added are disjoint, so the CTEs' order does not matter.
+        -- The package changed when it was created or its list changed
         WITH package AS (
           INSERT INTO packages AS p (name) VALUES (command_name)
           ON CONFLICT (name) DO UPDATE SET revision = p.revision + 1
@@ -115,10 +121,8 @@ BEGIN
           ON CONFLICT (package, dependency) DO NOTHING
           RETURNING dependencies.dependency
         )
-        INSERT INTO changes (command, name, dependencies)
-        SELECT 'INDEX', package.name, wanted FROM package
-        WHERE package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added)
-        RETURNING seq INTO change_seq;
+        SELECT package.created OR EXISTS (SELECT FROM dropped) OR EXISTS (SELECT FROM added)
+        INTO made_change FROM package;
         reply := 'O';
         touched := touched || command_name;
         depended := depended || wanted;
@@ -133,11 +137,9 @@ BEGIN
       BEGIN
         -- [P-REMOVE-1] its own dependency rows cascade; a dependent's row refuses it (23503; NO
         -- ACTION, checked at the end of the statement: PostgreSQL 18 reports RESTRICT as 23001)
-        WITH removed AS (DELETE FROM packages p WHERE p.name = command_name RETURNING p.name)
-        INSERT INTO changes (command, name, dependencies)
-        SELECT 'REMOVE', removed.name, '{}' FROM removed
-        RETURNING seq INTO change_seq;
-        IF change_seq IS NOT NULL OR command_name = ANY (touched) THEN
+        DELETE FROM packages p WHERE p.name = command_name;
+        made_change := FOUND;
+        IF made_change OR command_name = ANY (touched) THEN
           touched := touched || command_name;
           removed := removed || command_name;
           at_commit[client] := true;
@@ -152,18 +154,22 @@ BEGIN
         reply := 'F';
       END;
     END CASE;
-    IF change_seq IS NOT NULL THEN
-      provisional := provisional || change_seq;
+    IF made_change THEN
+      changed_by := changed_by || i;
     END IF;
     done := done || reply;
   END LOOP;
   -- every check of the transaction was made by the end of its last command: numbered now, the
   -- changes are numbered after every transaction they waited for (postgres-change-sql.ts), in
-  -- the batch's order (one lookup by key each: a join could scan the whole table)
-  FOREACH change_seq IN ARRAY provisional LOOP
-    UPDATE changes SET seq = nextval('package_indexer_change_numbers') WHERE seq = change_seq;
-  END LOOP;
-  RETURN QUERY SELECT done, cardinality(provisional) > 0;
+  -- the batch's order, in one statement (the numbers are taken row by row, in the order unnest
+  -- hands the rows out, which ORDER BY makes the batch's)
+  INSERT INTO changes (seq, command, name, dependencies)
+  SELECT nextval('package_indexer_change_numbers'),
+         CASE substr(kinds, c.i, 1) WHEN 'I' THEN 'INDEX' ELSE 'REMOVE' END,
+         names[c.i],
+         CASE substr(kinds, c.i, 1) WHEN 'I' THEN deps[coalesce(dep_ends[c.i - 1], 0) + 1 : dep_ends[c.i]] ELSE '{}' END
+  FROM unnest(changed_by) WITH ORDINALITY AS c (i, k) ORDER BY c.k;
+  RETURN QUERY SELECT done, cardinality(changed_by) > 0;
 END
 $fn$`;
 
@@ -179,7 +185,13 @@ const NUMBERING_TRIGGER = [
    EXECUTE FUNCTION package_indexer_number_change()`,
 ];
 
+/**
+ * Schema 3 gave the numbering trigger its condition and created the function. Schema 4 replaced
+ * the function (generic plans, the change rows written once at the end); a database created
+ * anew gets the current function from both, the second replacing it with itself.
+ */
 export const BATCH_FUNCTIONS: readonly string[] = [...NUMBERING_TRIGGER, APPLY_FUNCTION];
+export const BATCH_FUNCTION_UPDATE: readonly string[] = [APPLY_FUNCTION];
 
 /** $1..$5 as the function takes them. */
 export const APPLY_STATEMENT: Statement = {

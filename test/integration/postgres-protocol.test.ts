@@ -3,6 +3,8 @@ import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { PostgresBackend, classifyError } from '../../src/store/postgres-backend.js';
 import { withSessionOptions, type Row, type SqlPool } from '../../src/store/postgres-pool.js';
+import { isValidPackageName } from '../../src/protocol/parse.js';
+import { MAX_NAME_LENGTH } from '../../src/protocol/types.js';
 import { SCHEMA_VERSION, checkIsolation } from '../../src/store/postgres-schema.js';
 import { createTestBackend, startPostgresIndexer, startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, waitFor } from '../helpers/server-harness.js';
@@ -105,6 +107,42 @@ test('the database itself refuses rows that break the invariants, whoever writes
   await db.query(url, "INSERT INTO packages (name) VALUES ('a')");
   assert.equal(await refused("INSERT INTO dependencies (package, dependency) VALUES ('a', 'missing')"), '23503');
   assert.equal(await refused("INSERT INTO dependencies (package, dependency) VALUES ('a', 'a')"), '23514');
+});
+
+test("the database's name check agrees with the protocol's rule, also after the upgrade that rewrote it", async () => {
+  const url = await db.createDatabase();
+  const first = newBackend(url);
+  await first.open();
+  await first.close();
+  // back to version 3: its check, and no record of version 4
+  await db.query(url, 'ALTER TABLE packages DROP CONSTRAINT packages_name_valid');
+  await db.query(url, "ALTER TABLE packages ADD CONSTRAINT packages_name_valid CHECK (name ~ '^[A-Za-z0-9._+@/:~-]{1,255}$')");
+  await db.query(url, 'DELETE FROM package_indexer_schema WHERE version > 3');
+  await db.query(url, "INSERT INTO packages (name) VALUES ('kept-1.0')");
+  const upgraded = newBackend(url);
+  await upgraded.open();
+  await upgraded.close();
+  assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema ORDER BY version'), allVersions());
+  const [check] = await db.query(url, "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conname = 'packages_name_valid'");
+  assert.doesNotMatch(String(check?.['definition']), /\{1,255\}/, 'the upgrade replaced the check');
+  const allowed = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+@/:~-';
+  const names = [
+    allowed,
+    'x'.repeat(MAX_NAME_LENGTH),
+    'x'.repeat(MAX_NAME_LENGTH + 1),
+    '',
+    '-',
+    ...Array.from(' |,;!#$%&*()[]{}<>?="\'\\^`\u00e9\u00a0\t', (bad) => `a${bad}b`),
+    // a character sorting inside a range of the rule, as a collation might place it
+    '\u00c0',
+  ];
+  for (const name of names) {
+    const stored = await db.query(url, 'INSERT INTO packages (name) VALUES ($1)', [name]).then(
+      () => true,
+      (error: { code?: string }) => (error.code === '23514' ? false : Promise.reject(error)),
+    );
+    assert.equal(stored, isValidPackageName(name), JSON.stringify(name));
+  }
 });
 
 test('servers starting together on an empty database create the schema once', async () => {
