@@ -8,8 +8,9 @@
  * for another transaction may pass only because that transaction committed first. Numbered
  * earlier, a REMOVE could take 98 while the re-INDEX that freed it takes 99 and commits before it.
  * Numbered at commit, a transaction whose outcome depended on another is numbered after it, and a
- * refused statement takes no number at all. Since schema 3 the batch function numbers its own rows
- * the same way, after its last command (postgres-batch-sql.ts), and the trigger skips them.
+ * refused statement takes no number at all. The batch function numbers its own rows the same way,
+ * after its last command (postgres-batch-sql.ts; since schema 4 it writes them there, already
+ * numbered), and the trigger skips them.
  */
 import type { Statement } from './postgres-schema.js';
 
