@@ -26,7 +26,8 @@ export const BATCH_KIND = { INDEX: 'I', REMOVE: 'R', QUERY: 'Q' } as const;
 
 /**
  * kinds: one character per command; names: each command's package; deps: every INDEX's
- * dependencies one after another, command i's ending at dep_ends[i]; clients: which client sent
+ * dependencies one after another, command i's ending at dep_ends[i] (every command has its entry,
+ * a QUERY's or a REMOVE's repeating the one before, so command i's start is dep_ends[i - 1] + 1); clients: which client sent
  * each command (any integers, equal for one client's). Returns one reply character per command run
  * (a prefix of the commands), and whether any of them recorded a change.
  */
@@ -36,8 +37,8 @@ RETURNS TABLE (replies text, changed boolean) LANGUAGE plpgsql
 -- every statement here looks a few rows up by key. Plans made while a table was nearly empty (a
 -- new database) would otherwise scan it whole, in every session that cached them, long after it
 -- grew; a bitmap scan of a few rows costs more to set up than it saves. Generic plans: left to
--- choose, the plan cache planned the statements with subqueries anew on every call, about a fifth
--- of the function's time (docs/postgres.md)
+-- choose, the plan cache planned the statements with subqueries anew on every call, a quarter of
+-- the time of a one-command batch (docs/postgres.md)
 SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET plan_cache_mode = force_generic_plan
@@ -58,8 +59,10 @@ DECLARE
   reply text;
   unchanged boolean;
   made_change boolean;
-  -- the commands that changed the index, in order: their change rows are written at the end
+  -- the commands that changed the index, in order, and their change numbers, taken at the end
   changed_by integer[] := '{}';
+  numbers bigint[] := '{}';
+  command_index integer;
   -- [P-QUERY-1] each QUERY's package's presence in the snapshot, in one statement: what a QUERY of
   -- a package this transaction did not touch answers. A lookup per name (LATERAL): an EXISTS here
   -- may be planned as a hash of every package, built anew for each batch
@@ -161,14 +164,17 @@ BEGIN
   END LOOP;
   -- every check of the transaction was made by the end of its last command: numbered now, the
   -- changes are numbered after every transaction they waited for (postgres-change-sql.ts), in
-  -- the batch's order, in one statement (the numbers are taken row by row, in the order unnest
-  -- hands the rows out, which ORDER BY makes the batch's)
+  -- the batch's order (taken here one by one, so that no plan can reorder them), and written in
+  -- one statement
+  FOREACH command_index IN ARRAY changed_by LOOP
+    numbers := numbers || nextval('package_indexer_change_numbers');
+  END LOOP;
   INSERT INTO changes (seq, command, name, dependencies)
-  SELECT nextval('package_indexer_change_numbers'),
+  SELECT c.seq,
          CASE substr(kinds, c.i, 1) WHEN 'I' THEN 'INDEX' ELSE 'REMOVE' END,
          names[c.i],
          CASE substr(kinds, c.i, 1) WHEN 'I' THEN deps[coalesce(dep_ends[c.i - 1], 0) + 1 : dep_ends[c.i]] ELSE '{}' END
-  FROM unnest(changed_by) WITH ORDINALITY AS c (i, k) ORDER BY c.k;
+  FROM unnest(changed_by, numbers) AS c (i, seq);
   RETURN QUERY SELECT done, cardinality(changed_by) > 0;
 END
 $fn$`;

@@ -2,8 +2,8 @@
  * The change table and the statements around it (schema migration 2; the feed that follows the
  * table is src/store/postgres-change-feed.ts).
  *
- * A change row is written by the statement that made the change, with a provisional (negative)
- * number, and numbered at commit by a deferred trigger, after every check of its transaction:
+ * A change row written by a lone statement gets a provisional (negative) number, and is numbered at
+ * commit by a deferred trigger, after every check of its transaction:
  * foreign keys are checked at the end of the statement, after its CTEs ran, and one that waited
  * for another transaction may pass only because that transaction committed first. Numbered
  * earlier, a REMOVE could take 98 while the re-INDEX that freed it takes 99 and commits before it.
