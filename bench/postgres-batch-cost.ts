@@ -5,11 +5,14 @@
  * bench mix over a generated dataset indexed whole first) and sent one at a time on one connection.
  *
  *   node dist/bench/postgres-batch-cost.js [--batch 50] [--rounds 8] [--batches-per-round 400]
- *     [--packages 10000] [--write-percent 20] [--against variant.sql]
+ *     [--packages 10000] [--write-percent 20] [--against variant.sql]... [--statements]
  *
- * `--against` takes a file that creates a variant of the function under another name, with the
- * same arguments; rounds then alternate between the two, and the ratio is printed. The session's
- * CPU time is read from /proc, so the throwaway PostgreSQL runs on this machine (Linux).
+ * `--against` (repeatable) takes a file that creates a variant of the function under another name,
+ * with the same arguments; each round then runs every function, in alternating orders, and the
+ * ratios to the current function are printed. `--statements` also preloads pg_stat_statements,
+ * tracking the statements inside the function, and prints where a batch's time went, statement by
+ * statement (the tracking slows every statement: read it for shares, not for the totals). The
+ * session's CPU time is read from /proc, so the throwaway PostgreSQL runs on this machine (Linux).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,7 +21,7 @@ import { median } from '../src/cli/bench.js';
 import { Workload } from '../src/client/workload.js';
 import { generateDataset } from '../src/dataset/generate.js';
 import { Random } from '../src/dataset/random.js';
-import { startTestPostgres } from '../src/dev/postgres-cluster.js';
+import { startOwnTestPostgres, startTestPostgres } from '../src/dev/postgres-cluster.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { parseLine } from '../src/protocol/parse.js';
@@ -33,22 +36,28 @@ const { values } = parseArgs({
     'batches-per-round': { type: 'string', default: '400' },
     packages: { type: 'string', default: '10000' },
     'write-percent': { type: 'string', default: '20' },
-    against: { type: 'string' },
+    against: { type: 'string', multiple: true, default: [] },
+    statements: { type: 'boolean', default: false },
   },
 });
 const batchSize = Number(values.batch);
 const batchesPerRound = Number(values['batches-per-round']);
 
-const variantSql = values.against === undefined ? undefined : readFileSync(values.against, 'utf8');
-const variantName = variantSql === undefined ? undefined : /FUNCTION\s+([a-z_][a-z0-9_]*)\s*\(/i.exec(variantSql)?.[1];
-if (variantSql !== undefined && variantName === undefined) {
-  process.stderr.write(`${values.against}: no CREATE FUNCTION name found\n`);
-  process.exit(2);
-}
-const functions = ['package_indexer_apply', ...(variantName === undefined ? [] : [variantName])];
+const variants = values.against.map((file) => {
+  const text = readFileSync(file, 'utf8');
+  const name = /FUNCTION\s+([a-z_][a-z0-9_]*)\s*\(/i.exec(text)?.[1];
+  if (name === undefined) {
+    process.stderr.write(`${file}: no CREATE FUNCTION name found\n`);
+    process.exit(2);
+  }
+  return { text, name };
+});
+const functions = ['package_indexer_apply', ...variants.map((variant) => variant.name)];
 
 const dataset = generateDataset({ packages: Number(values.packages), meanDeps: 3, seed: 1 });
-const throwaway = await startTestPostgres();
+const throwaway = values.statements
+  ? await startOwnTestPostgres(['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'])
+  : await startTestPostgres();
 const url = await throwaway.createDatabase();
 const backend = new PostgresBackend({ url, poolSize: 2, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
 const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { default_transaction_isolation: 'repeatable read' } });
@@ -58,7 +67,8 @@ try {
     const commands: Command[] = dataset.slice(start, start + 1_000).map((pkg) => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps }));
     await new Promise((resolve) => backend.execute(commands, resolve));
   }
-  if (variantSql !== undefined) await sql.unsafe(variantSql);
+  for (const variant of variants) await sql.unsafe(variant.text);
+  if (values.statements) await sql`CREATE EXTENSION pg_stat_statements`;
   const [session] = await sql`SELECT pg_backend_pid() AS pid`;
   const sessionCpuMs = (): number => {
     // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms
@@ -86,6 +96,7 @@ try {
     return [kinds, names, deps, depEnds, clients.map((_, k) => k + 1)];
   };
   const perBatchMs = new Map<string, number[]>(functions.map((name) => [name, []]));
+  if (values.statements) await sql`SELECT pg_stat_statements_reset()`;
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const name of round % 2 === 0 ? functions : [...functions].reverse()) {
       const cpuBefore = sessionCpuMs();
@@ -106,8 +117,24 @@ try {
       `${name.padEnd(28)} ${ms.toFixed(2)} ms a batch, ${((ms * 1000) / batchSize).toFixed(1)} µs a command, ${(ms / baseline).toFixed(2)}× (rounds: ${rounds})\n`,
     );
   }
+  if (values.statements) await printStatements(sql, Number(values.rounds) * batchesPerRound * functions.length);
 } finally {
   await sql.end();
   await backend.close();
   await throwaway.close();
+}
+
+/** The statements that took the most time, each as µs a call and µs a batch. */
+async function printStatements(sql: postgres.Sql, batches: number): Promise<void> {
+  const rows = await sql`
+    SELECT calls, total_exec_time, query AS statement
+    FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 15`;
+  process.stdout.write(`\nstatements by time, over ${batches} batches (a statement's time includes the statements it ran):\n`);
+  for (const row of rows) {
+    const ms = Number(row['total_exec_time']);
+    const calls = Number(row['calls']);
+    process.stdout.write(
+      `${((ms * 1000) / calls).toFixed(1).padStart(9)} µs a call ${((ms * 1000) / batches).toFixed(1).padStart(9)} µs a batch  ${String(row['statement']).replace(/\s+/g, ' ').slice(0, 100)}\n`,
+    );
+  }
 }

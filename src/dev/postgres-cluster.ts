@@ -90,8 +90,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   });
 }
 
-/** Starts a throwaway cluster that only the caller uses; call `close()` when done. */
-export async function startOwnTestPostgres(): Promise<OwnTestPostgres> {
+/**
+ * Starts a throwaway cluster that only the caller uses; call `close()` when done. `extraSettings`
+ * (`name=value`) are added to ours, for a benchmark that needs an extension preloaded.
+ */
+export async function startOwnTestPostgres(extraSettings: readonly string[] = []): Promise<OwnTestPostgres> {
   const runAs: RunAs = process.getuid?.() === 0 ? unprivilegedUser() : {};
   const binDir = await usableBinaries(runAs);
   const home = path.join(os.tmpdir(), `package-indexer-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -100,7 +103,7 @@ export async function startOwnTestPostgres(): Promise<OwnTestPostgres> {
   const urlOf = (database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = await launch(binDir, dataDir, port, runAs, urlOf('postgres'));
+    child = await launch(binDir, dataDir, port, runAs, urlOf('postgres'), extraSettings);
   };
   try {
     await initCluster(binDir, home, dataDir, runAs);
