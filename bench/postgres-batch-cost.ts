@@ -9,23 +9,26 @@
  *
  * `--against` (repeatable) takes a file that creates a variant of the function under another name,
  * with the same arguments; each round then runs every function, in alternating orders, and the
- * ratios to the current function are printed. `--statements` also preloads pg_stat_statements,
+ * ratios to the current function are printed (a copy of the current function under another name
+ * is the control). `--statements` (without `--against`) also preloads pg_stat_statements,
  * tracking the statements inside the function, and prints where a batch's time went, statement by
  * statement (the tracking slows every statement: read it for shares, not for the totals). The
- * session's CPU time is read from /proc, so the throwaway PostgreSQL runs on this machine (Linux).
+ * session's CPU time is read from /proc, so the PostgreSQL is always a throwaway one started here
+ * (Linux), never the shared test cluster.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { median } from '../src/cli/bench.js';
 import { Workload } from '../src/client/workload.js';
+import type { Dataset } from '../src/dataset/dataset.js';
 import { generateDataset } from '../src/dataset/generate.js';
 import { Random } from '../src/dataset/random.js';
-import { startOwnTestPostgres, startTestPostgres } from '../src/dev/postgres-cluster.js';
+import { startOwnTestPostgres } from '../src/dev/postgres-cluster.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { parseLine } from '../src/protocol/parse.js';
-import type { Command } from '../src/protocol/types.js';
+import type { Command, Reply } from '../src/protocol/types.js';
 import { BATCH_KIND } from '../src/store/postgres-batch-sql.js';
 import { PostgresBackend } from '../src/store/postgres-backend.js';
 
@@ -42,41 +45,66 @@ const { values } = parseArgs({
 });
 const batchSize = Number(values.batch);
 const batchesPerRound = Number(values['batches-per-round']);
+/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Refuses the run with a one-line reason. */
+function usage(reason: string): never {
+  process.stderr.write(`postgres-batch-cost: ${reason}\n`);
+  process.exit(2);
+}
 
 const variants = values.against.map((file) => {
   const text = readFileSync(file, 'utf8');
-  const name = /FUNCTION\s+([a-z_][a-z0-9_]*)\s*\(/i.exec(text)?.[1];
-  if (name === undefined) {
-    process.stderr.write(`${file}: no CREATE FUNCTION name found\n`);
-    process.exit(2);
-  }
+  const name = /CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+([a-z_][a-z0-9_]*)\s*\(/i.exec(text)?.[1]?.toLowerCase();
+  if (name === undefined) usage(`${file}: no CREATE FUNCTION with a plain name found`);
   return { text, name };
 });
 const functions = ['package_indexer_apply', ...variants.map((variant) => variant.name)];
+if (new Set(functions).size !== functions.length) usage('each --against file must create a function of its own name, not package_indexer_apply');
+// the statistics add up every function's statements, so they would describe none of them
+if (values.statements && variants.length > 0) usage('--statements describes the current function alone; leave out --against');
 
 const dataset = generateDataset({ packages: Number(values.packages), meanDeps: 3, seed: 1 });
-const throwaway = values.statements
-  ? await startOwnTestPostgres(['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'])
-  : await startTestPostgres();
-const url = await throwaway.createDatabase();
-const backend = new PostgresBackend({ url, poolSize: 2, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
-const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { default_transaction_isolation: 'repeatable read' } });
+// a cluster of our own, on this machine: the session's CPU time is read from its /proc
+const throwaway = await startOwnTestPostgres(values.statements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : []);
 try {
-  await backend.open();
-  for (let start = 0; start < dataset.length; start += 1_000) {
-    const commands: Command[] = dataset.slice(start, start + 1_000).map((pkg) => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps }));
-    await new Promise((resolve) => backend.execute(commands, resolve));
+  const url = await throwaway.createDatabase();
+  const backend = new PostgresBackend({ url, poolSize: 2, logger: silentLogger(), metrics: createMetrics({ processMetrics: false }) });
+  try {
+    await backend.open();
+    await indexWhole(backend, dataset);
+    const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { default_transaction_isolation: 'repeatable read' } });
+    try {
+      await measure(sql);
+    } finally {
+      await sql.end();
+    }
+  } finally {
+    await backend.close();
   }
+} finally {
+  await throwaway.close();
+}
+
+async function indexWhole(backend: PostgresBackend, packages: Dataset): Promise<void> {
+  for (let start = 0; start < packages.length; start += 1_000) {
+    const commands: Command[] = packages.slice(start, start + 1_000).map((pkg) => ({ kind: 'INDEX', name: pkg.name, deps: pkg.deps }));
+    const replies = await new Promise<Reply[]>((resolve) => backend.execute(commands, resolve));
+    if (replies.some((reply) => reply !== 'OK')) throw new Error(`indexing the dataset got ${replies.find((reply) => reply !== 'OK')}`);
+  }
+}
+
+async function measure(sql: postgres.Sql): Promise<void> {
   for (const variant of variants) await sql.unsafe(variant.text);
   if (values.statements) await sql`CREATE EXTENSION pg_stat_statements`;
   const [session] = await sql`SELECT pg_backend_pid() AS pid`;
+  const stat = `/proc/${String(session?.['pid'])}/stat`;
   const sessionCpuMs = (): number => {
-    // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms
-    const fields =
-      readFileSync(`/proc/${String(session?.['pid'])}/stat`, 'utf8')
-        .split(') ')[1]
-        ?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    // utime and stime, fields 14 and 15, counted after the command name (which may hold ") ")
+    const text = readFileSync(stat, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   };
   const workload = new Workload(dataset, Number(values['write-percent']));
   const clients = Array.from({ length: batchSize }, (_, k) => workload.stream(new Random(k + 1)));
@@ -108,7 +136,10 @@ try {
       perBatchMs.get(name)?.push((sessionCpuMs() - cpuBefore) / batchesPerRound);
     }
   }
-  process.stdout.write(`batches of ${batchSize} commands, ${values['write-percent']}% writes, ${dataset.length} packages; database CPU, median of rounds:\n`);
+  const timed = values.statements ? ' (every statement timed, which slows them all)' : '';
+  process.stdout.write(
+    `batches of ${batchSize} commands, ${values['write-percent']}% writes, ${dataset.length} packages; database CPU, median of rounds${timed}:\n`,
+  );
   const baseline = median(perBatchMs.get(functions[0] as string) ?? []);
   for (const [name, samples] of perBatchMs) {
     const ms = median(samples);
@@ -117,11 +148,7 @@ try {
       `${name.padEnd(28)} ${ms.toFixed(2)} ms a batch, ${((ms * 1000) / batchSize).toFixed(1)} µs a command, ${(ms / baseline).toFixed(2)}× (rounds: ${rounds})\n`,
     );
   }
-  if (values.statements) await printStatements(sql, Number(values.rounds) * batchesPerRound * functions.length);
-} finally {
-  await sql.end();
-  await backend.close();
-  await throwaway.close();
+  if (values.statements) await printStatements(sql, Number(values.rounds) * batchesPerRound);
 }
 
 /** The statements that took the most time, each as µs a call and µs a batch. */
