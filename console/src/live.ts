@@ -17,12 +17,14 @@ export interface ChangeFeed {
 
 /**
  * Calls `changed` at most every `everyMs` with how many changes arrived since the last call and
- * the latest `keep` of them. Under heavy writes thousands arrive a second: only those kept are
- * parsed.
+ * the latest `keep` changes so far, those of earlier calls included (a list of only the last
+ * interval's showed 3 of "5 changes"). Under heavy writes thousands arrive a second: only those
+ * kept are parsed.
  */
 export function followChanges(changed: (arrived: number, latest: readonly Change[], missed: boolean) => void, keep: number, everyMs = 500): ChangeFeed {
   const source = new EventSource('/v1/changes');
   let raw: string[] = [];
+  let latest: Change[] = [];
   let arrived = 0;
   let missed = false;
   source.addEventListener('change', (event) => {
@@ -35,7 +37,7 @@ export function followChanges(changed: (arrived: number, latest: readonly Change
   });
   const timer = window.setInterval(() => {
     if (arrived === 0 && !missed) return;
-    const latest = raw.slice(-keep).map((data) => JSON.parse(data) as Change);
+    latest = [...latest, ...raw.slice(-keep).map((data) => JSON.parse(data) as Change)].slice(-keep);
     changed(arrived, latest, missed);
     raw = [];
     arrived = 0;

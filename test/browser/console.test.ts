@@ -201,13 +201,22 @@ describe('the console in headless Chromium', () => {
     const client = await ProtocolClient.connect('127.0.0.1', indexer.address.port);
     const deadline = Date.now() + DEADLINE_MS;
     let latest = 0;
-    for (let round = 0; latest === 0; round++) {
+    let probes = 0;
+    for (; latest === 0; probes++) {
       assert.ok(Date.now() < deadline, 'the commands chart never showed the commands');
-      await Promise.all([client.request(`INDEX|console-live-probe-${round}|\n`), client.request(`QUERY|console-live-probe-${round}|\n`)]);
+      await Promise.all([client.request(`INDEX|console-live-probe-${probes}|\n`), client.request(`QUERY|console-live-probe-${probes}|\n`)]);
       await page.waitForTimeout(200);
       latest = Number(await page.locator('[data-chart=commands]').getAttribute('data-latest'));
     }
-    await page.locator('.change-list li', { hasText: 'console-live-probe-' }).first().waitFor({ timeout: DEADLINE_MS });
+    const probeListed = (probe: number) =>
+      page.locator('.change-list li', { hasText: new RegExp(`\\bconsole-live-probe-${probe}\\b`) }).waitFor({ timeout: DEADLINE_MS });
+    await probeListed(probes - 1);
+    // one more once those are shown, so that the list must keep what an earlier update brought
+    await client.request(`INDEX|console-live-probe-${probes}|\n`);
+    await probeListed(probes++);
+    const listed = await page.locator('.change-list li', { hasText: 'console-live-probe-' }).count();
+    // the overview lists the latest 12 changes (LATEST_CHANGES in console/src/overview.ts)
+    assert.equal(listed, Math.min(probes, 12), `${listed} probes listed of the ${probes} indexed`);
     client.close();
     await finish(page, problems, 'overview.png');
   });
