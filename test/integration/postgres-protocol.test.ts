@@ -19,6 +19,20 @@ function newBackend(url: string): PostgresBackend {
   return createTestBackend(url, { poolSize: 2 });
 }
 
+/** A new database with this build's schema, as a server that started and stopped leaves it. */
+async function migratedDatabase(): Promise<string> {
+  const url = await db.createDatabase();
+  await reopen(url);
+  return url;
+}
+
+/** Opens and closes a backend on `url`: it migrates the schema to this build's, if it is older. */
+async function reopen(url: string): Promise<void> {
+  const backend = newBackend(url);
+  await backend.open();
+  await backend.close();
+}
+
 test('the protocol samples get the documented replies from the PostgreSQL backend', async (t) => {
   const { port } = await startPostgresServer(t, await db.createDatabase());
   const client = await RawClient.connect(t, port);
@@ -93,10 +107,7 @@ test('the read API lists names in code-point order, by prefix and after a cursor
 });
 
 test('the database itself refuses rows that break the invariants, whoever writes them', async () => {
-  const url = await db.createDatabase();
-  const backend = newBackend(url);
-  await backend.open();
-  await backend.close();
+  const url = await migratedDatabase();
   const refused = async (sql: string): Promise<string | undefined> =>
     db.query(url, sql).then(
       () => undefined,
@@ -110,18 +121,13 @@ test('the database itself refuses rows that break the invariants, whoever writes
 });
 
 test("the database's name check agrees with the protocol's rule, also after the upgrade that rewrote it", async () => {
-  const url = await db.createDatabase();
-  const first = newBackend(url);
-  await first.open();
-  await first.close();
+  const url = await migratedDatabase();
   // back to version 3: its check, and no record of version 4
   await db.query(url, 'ALTER TABLE packages DROP CONSTRAINT packages_name_valid');
   await db.query(url, "ALTER TABLE packages ADD CONSTRAINT packages_name_valid CHECK (name ~ '^[A-Za-z0-9._+@/:~-]{1,255}$')");
   await db.query(url, 'DELETE FROM package_indexer_schema WHERE version > 3');
   await db.query(url, "INSERT INTO packages (name) VALUES ('kept-1.0')");
-  const upgraded = newBackend(url);
-  await upgraded.open();
-  await upgraded.close();
+  await reopen(url);
   assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema ORDER BY version'), allVersions());
   const [check] = await db.query(url, "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conname = 'packages_name_valid'");
   assert.doesNotMatch(String(check?.['definition']), /\{1,255\}/, 'the upgrade replaced the check');
@@ -154,9 +160,7 @@ test('servers starting together on an empty database create the schema once', as
   } finally {
     await Promise.all(backends.map((backend) => backend.close()));
   }
-  const again = newBackend(url);
-  await again.open();
-  await again.close();
+  await reopen(url);
   assert.deepEqual(await db.query(url, 'SELECT version FROM package_indexer_schema ORDER BY version'), allVersions());
 });
 
@@ -166,10 +170,7 @@ function allVersions(): { version: number }[] {
 }
 
 test('a database at schema version 1 is upgraded in place: its index stays, and questions and the change feed work', async (t) => {
-  const url = await db.createDatabase();
-  const first = newBackend(url);
-  await first.open();
-  await first.close();
+  const url = await migratedDatabase();
   // back to what a version-1 server left: no change table, no feed row, no functions
   await db.query(url, 'DROP TABLE changes, package_indexer_feed');
   await db.query(url, 'DROP SEQUENCE package_indexer_change_numbers, package_indexer_provisional_numbers');
@@ -199,10 +200,7 @@ test('a database at schema version 1 is upgraded in place: its index stays, and 
 });
 
 test('a database with a newer schema is refused at startup', async () => {
-  const url = await db.createDatabase();
-  const first = newBackend(url);
-  await first.open();
-  await first.close();
+  const url = await migratedDatabase();
   await db.query(url, 'INSERT INTO package_indexer_schema (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
   await assert.rejects(newBackend(url).open(), { code: 'PI_ERR_STORE_OPEN_NEWER_SCHEMA' });
 });
