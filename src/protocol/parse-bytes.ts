@@ -195,7 +195,10 @@ function dependenciesAt(bytes: Buffer, start: number, end: number): readonly str
     if (i === end) break;
     at = i + 1;
   }
-  if (deps.length > MAX_LINEAR_DEDUP) return deps.length === new Set(deps).size ? deps : [...new Set(deps)];
+  if (deps.length > MAX_LINEAR_DEDUP) {
+    const unique = new Set(deps);
+    return unique.size === deps.length ? deps : [...unique];
+  }
   return repeats ? [...new Set(deps)] : deps;
 }
 
