@@ -165,16 +165,18 @@ BEGIN
   -- every check of the transaction was made by the end of its last command: numbered now, the
   -- changes are numbered after every transaction they waited for (postgres-change-sql.ts), in
   -- the batch's order (taken here one by one, so that no plan can reorder them), and written in
-  -- one statement
-  FOREACH command_index IN ARRAY changed_by LOOP
-    numbers := numbers || nextval('package_indexer_change_numbers');
-  END LOOP;
-  INSERT INTO changes (seq, command, name, dependencies)
-  SELECT c.seq,
-         CASE substr(kinds, c.i, 1) WHEN 'I' THEN 'INDEX' ELSE 'REMOVE' END,
-         names[c.i],
-         CASE substr(kinds, c.i, 1) WHEN 'I' THEN deps[coalesce(dep_ends[c.i - 1], 0) + 1 : dep_ends[c.i]] ELSE '{}' END
-  FROM unnest(changed_by, numbers) AS c (i, seq);
+  -- one statement, which a batch that changed nothing (QUERYs alone, most often) skips
+  IF cardinality(changed_by) > 0 THEN
+    FOREACH command_index IN ARRAY changed_by LOOP
+      numbers := numbers || nextval('package_indexer_change_numbers');
+    END LOOP;
+    INSERT INTO changes (seq, command, name, dependencies)
+    SELECT c.seq,
+           CASE substr(kinds, c.i, 1) WHEN 'I' THEN 'INDEX' ELSE 'REMOVE' END,
+           names[c.i],
+           CASE substr(kinds, c.i, 1) WHEN 'I' THEN deps[coalesce(dep_ends[c.i - 1], 0) + 1 : dep_ends[c.i]] ELSE '{}' END
+    FROM unnest(changed_by, numbers) AS c (i, seq);
+  END IF;
   RETURN QUERY SELECT done, cardinality(changed_by) > 0;
 END
 $fn$`;
