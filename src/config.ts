@@ -57,8 +57,10 @@ export interface Config {
   poolSize: number;
   /** Commands in one PostgreSQL batch transaction at most. @default 100 */
   batchMaxCommands: number;
-  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size). @default 4 */
+  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size), and as many of the QUERY lane's. @default 4 */
   batchesInFlight: number;
+  /** Answer PostgreSQL connections that send QUERYs only in batches of their own, beside the write batches. @default false */
+  queryLane: boolean;
   /** Refuse to start unless PostgreSQL commits synchronously to a standby (docs/postgres.md). @default false */
   requireSynchronousStandby: boolean;
 }
@@ -86,6 +88,7 @@ export const DEFAULTS: Readonly<Config> = {
   poolSize: 10,
   batchMaxCommands: 100,
   batchesInFlight: 4,
+  queryLane: false,
   requireSynchronousStandby: false,
 };
 
@@ -295,7 +298,12 @@ export const SETTINGS = [
   }),
   setting('batchesInFlight', 'batches-in-flight', 'BATCHES_IN_FLIGHT', integer(1, 1_000), {
     value: 'N',
-    meaning: 'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size); beyond the first, only full ones',
+    meaning:
+      'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size), and as many of the QUERY lane; beyond the first, only full ones',
+  }),
+  setting('queryLane', 'query-lane', 'QUERY_LANE', boolean, {
+    meaning:
+      "answer connections that send only QUERYs in PostgreSQL batches of their own, which never wait behind a write batch: faster when the database has cores of its own, slower when it shares the servers' (docs/postgres.md); true/false, 1/0 or yes/no",
   }),
   setting('requireSynchronousStandby', 'require-synchronous-standby', 'REQUIRE_SYNCHRONOUS_STANDBY', boolean, {
     meaning:

@@ -20,10 +20,14 @@ export function createBackend(config: Config, logger: Logger, metrics: Metrics, 
       maxBatchCommands: config.batchMaxCommands,
       // the backend keeps it within the pool size
       maxBatchesInFlight: config.batchesInFlight,
+      queryLane: config.queryLane,
       requireSynchronousStandby: config.requireSynchronousStandby,
       logger,
       metrics,
     });
+  }
+  if (config.queryLane) {
+    throw new ConfigError(nameOf('queryLane'), 'the QUERY lane is a way to batch for PostgreSQL: give --database-url too');
   }
   if (config.requireSynchronousStandby) {
     // a guarantee asked for that no embedded store can give: refused rather than ignored

@@ -34,6 +34,8 @@ export interface PostgresBackendOptions {
   readonly maxBatchCommands?: number;
   /** Batches in flight at once, each on a pooled connection. @default 4, at most the pool size */
   readonly maxBatchesInFlight?: number;
+  /** QUERY-only connections answered in batches of their own, beside the write batches (postgres-batcher.ts). @default false */
+  readonly queryLane?: boolean;
   /** Changes kept for resuming subscribers, by each server and in the change table. @default 10000 */
   readonly changeWindow?: number;
   /** Refuse to open unless commits wait for a synchronous standby (postgres-replication.ts). @default false */
@@ -116,6 +118,7 @@ export class PostgresBackend implements Backend {
       },
       maxBatchCommands: options.maxBatchCommands ?? MAX_BATCH_COMMANDS,
       maxBatchesInFlight: Math.min(options.maxBatchesInFlight ?? BATCHES_IN_FLIGHT, options.poolSize),
+      queryLane: options.queryLane ?? false,
       metrics: options.metrics,
     });
   }

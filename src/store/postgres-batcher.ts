@@ -6,6 +6,13 @@
  * the next one, so a busy server sends fewer, bigger batches: latency buys throughput. A second
  * batch (and more, up to the cap) goes at once only when the waiting commands fill one.
  *
+ * With `queryLane`, a connection whose commands are all QUERYs takes a lane of its own: its
+ * commands go in batches of QUERYs only, which never wait behind a write batch nor make one wait
+ * (a gain when the database has cores to spare, a loss when it shares them). Each is one statement
+ * with one snapshot, taken after the connection's earlier commands were answered (so after their
+ * commits); a write batch in flight beside it is either wholly in that snapshot or not at all, so
+ * the QUERYs happen before or after it, as for commands of two connections sent to two servers.
+ *
  * The function may stop before the end (a client's command could not be placed after that
  * client's earlier ones in the transaction; postgres-batch-sql.ts says why); the rest goes in
  * the next transaction, started after this one committed. A transaction that lost a race
@@ -37,14 +44,24 @@ export interface BatcherOptions {
   readonly onCommit: (ms: number, commands: number) => void;
   /** Commands in one transaction at most. */
   readonly maxBatchCommands: number;
-  /** Batches in flight at once at most (each takes one pooled connection). */
+  /** Batches in flight at once at most (each takes one pooled connection), in each lane. */
   readonly maxBatchesInFlight: number;
+  /** Entries of QUERYs only take a lane of their own. */
+  readonly queryLane: boolean;
   readonly metrics: Metrics;
 }
 
 interface Entry {
   readonly commands: readonly Command[];
   readonly done: (replies: Reply[]) => void;
+}
+
+/** Entries waiting for a batch, and the batches of that kind in flight. */
+class Lane {
+  pending: Entry[] = [];
+  /** Commands in `pending`. */
+  pendingCommands = 0;
+  inFlight = 0;
 }
 
 /** Attempts of one transaction that lost a serialization conflict or a deadlock. */
@@ -54,11 +71,12 @@ const MAX_RETRY_DELAY_MS = 20;
 
 export class PostgresBatcher {
   #options: BatcherOptions;
-  #pending: Entry[] = [];
-  /** Commands in #pending. */
-  #pendingCommands = 0;
+  /** Entries with a write among their commands, in arrival order. */
+  #writes = new Lane();
+  /** Entries of QUERYs only. */
+  #reads = new Lane();
+  readonly #lanes: readonly Lane[] = [this.#writes, this.#reads];
   #scheduled = false;
-  #inFlight = 0;
   /** Settles when nothing is pending or in flight. */
   #idle: Promise<void> = Promise.resolve();
   #settleIdle: (() => void) | undefined;
@@ -101,8 +119,9 @@ export class PostgresBatcher {
   /** Queues one connection's commands; `done` gets their replies once their transactions ended. */
   submit(commands: readonly Command[], done: (replies: Reply[]) => void): void {
     if (this.#settleIdle === undefined) this.#idle = new Promise((resolve) => (this.#settleIdle = resolve));
-    this.#pending.push({ commands, done });
-    this.#pendingCommands += commands.length;
+    const lane = this.#options.queryLane && commands.every((command) => command.kind === 'QUERY') ? this.#reads : this.#writes;
+    lane.pending.push({ commands, done });
+    lane.pendingCommands += commands.length;
     this.#schedule();
   }
 
@@ -128,35 +147,41 @@ export class PostgresBatcher {
    * time), while a pipelining or crowded server keeps several full ones at work.
    */
   #flush(): void {
-    while (this.#canSend()) {
-      const batch = this.#take();
-      this.#inFlight++;
-      void this.#runBatch(batch).then(() => {
-        this.#inFlight--;
-        if (this.#canSend()) this.#schedule();
-        else if (this.#inFlight === 0) this.#markIdle();
-      });
+    for (const lane of this.#lanes) {
+      while (this.#canSend(lane)) {
+        const batch = this.#take(lane);
+        lane.inFlight++;
+        void this.#runBatch(batch).then(() => {
+          lane.inFlight--;
+          if (this.#canSend(lane)) this.#schedule();
+          else if (this.#isIdle()) this.#markIdle();
+        });
+      }
     }
   }
 
   /** Commands wait, a slot is free, and none is in flight or they fill a batch. */
-  #canSend(): boolean {
+  #canSend(lane: Lane): boolean {
     const { maxBatchesInFlight, maxBatchCommands } = this.#options;
-    return this.#pending.length > 0 && this.#inFlight < maxBatchesInFlight && (this.#inFlight === 0 || this.#pendingCommands >= maxBatchCommands);
+    return lane.pending.length > 0 && lane.inFlight < maxBatchesInFlight && (lane.inFlight === 0 || lane.pendingCommands >= maxBatchCommands);
   }
 
   /** Whole entries, in arrival order, up to the cap (one entry at least). */
-  #take(): Entry[] {
+  #take(lane: Lane): Entry[] {
     let count = 0;
     let taken = 0;
-    while (taken < this.#pending.length) {
-      const size = (this.#pending[taken] as Entry).commands.length;
+    while (taken < lane.pending.length) {
+      const size = (lane.pending[taken] as Entry).commands.length;
       if (taken > 0 && count + size > this.#options.maxBatchCommands) break;
       count += size;
       taken++;
     }
-    this.#pendingCommands -= count;
-    return this.#pending.splice(0, taken);
+    lane.pendingCommands -= count;
+    return lane.pending.splice(0, taken);
+  }
+
+  #isIdle(): boolean {
+    return this.#lanes.every((lane) => lane.inFlight === 0 && lane.pending.length === 0);
   }
 
   #markIdle(): void {

@@ -61,6 +61,7 @@ const BAD_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['admin-token', ['with space', 'tab\there', 'caf\u00e9', 'x'.repeat(1025)]],
   ['database-url', ['mysql://localhost/db', 'localhost:5432']],
   ['require-synchronous-standby', ['sometimes', 'ON', '2']],
+  ['query-lane', ['always', 'YES', '-1']],
   ['pool-size', ['0', '1001', 'big']],
   ['batch-max-commands', ['0', '100001', 'many']],
   ['batches-in-flight', ['0', '1001', 'some']],
