@@ -6,12 +6,15 @@
  * the servers differ.
  *
  *   node dist/bench/compare-builds.js --before ../old/dist/src/cli/main.js [--after dist/src/cli/main.js]
- *     [--pairs 3] [--instances 1] [--serve-args="ARGS"] -- --connections 100 [--pipeline 16] --duration-seconds 10
+ *     [--pairs 3] [--instances 1] [--serve-args="ARGS"] [--before-serve-args="ARGS"] [--after-serve-args="ARGS"]
+ *     -- --connections 100 [--pipeline 16] --duration-seconds 10
  *
- * The options after `--` are bench's. An older build is made by checking it out elsewhere and
- * building it there (`npm ci && npx tsc -p tsconfig.json`). On a shared machine one run can be
- * off by a third, and the drift over minutes is larger than many a change: the ratio of each pair
- * (two runs a few seconds apart) is steadier than the ratio of the medians, and both are printed.
+ * The options after `--` are bench's. `--serve-args` go to both builds' servers, the others to one
+ * build's (`--before` and `--after` the same build, `--after-serve-args=--query-lane`, measures a
+ * setting). An older build is made by checking it out elsewhere and building it there (`npm ci &&
+ * npx tsc -p tsconfig.json`). On a shared machine one run can be off by a third, and the drift over
+ * minutes is larger than many a change: the ratio of each pair (two runs a few seconds apart) is
+ * steadier than the ratio of the medians, and both are printed.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,6 +25,8 @@ import { parseArgs, promisify } from 'node:util';
 import { median } from '../src/cli/bench.js';
 import { MAIN_SCRIPT } from '../src/client/child-server.js';
 
+type Build = 'before' | 'after';
+
 const { values, positionals: benchArgs } = parseArgs({
   options: {
     before: { type: 'string' },
@@ -29,6 +34,8 @@ const { values, positionals: benchArgs } = parseArgs({
     pairs: { type: 'string', default: '3' },
     instances: { type: 'string', default: '1' },
     'serve-args': { type: 'string', default: '' },
+    'before-serve-args': { type: 'string', default: '' },
+    'after-serve-args': { type: 'string', default: '' },
   },
   allowPositionals: true,
 });
@@ -40,73 +47,99 @@ function usage(reason: string): never {
 }
 
 if (values.before === undefined) usage("--before MAIN_JS is required (a build's dist/src/cli/main.js)");
-const builds = { before: resolve(values.before), after: resolve(values.after) };
+const builds: Record<Build, string> = { before: resolve(values.before), after: resolve(values.after) };
 for (const [which, script] of Object.entries(builds)) if (!existsSync(script)) usage(`--${which}: ${script} does not exist (is that build built?)`);
 const pairs = Number(values.pairs);
 if (!Number.isInteger(pairs) || pairs < 1) usage('--pairs must be a whole number, 1 or more');
-if (benchArgs.includes('--json') || benchArgs.includes('--targets')) usage('bench options only: --json and --targets are set here');
+for (const option of ['--json', '--targets', '--rounds']) {
+  if (benchArgs.some((arg) => arg === option || arg.startsWith(`${option}=`)))
+    usage(`${option} is set here, not among bench's options (the pairs are the rounds)`);
+}
 
 interface Figures {
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
-  readonly load: number;
+  /** The 1-minute load average before the run: mostly the runs before it, and any other work. */
+  readonly loadBefore: number;
 }
 
 const CLUSTER_SCRIPT = fileURLToPath(new URL('./cluster.js', import.meta.url));
 
-/** One cluster run of bench against the given build's servers. */
-async function run(script: string): Promise<Figures> {
+/** One cluster run of bench against one build's servers. */
+async function run(which: Build): Promise<Figures> {
+  const [loadBefore] = loadavg();
+  const serveArgs = `${values['serve-args']} ${values[`${which}-serve-args`]}`.trim();
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [CLUSTER_SCRIPT, '--instances', values.instances, '--serve-script', script, `--serve-args=${values['serve-args']}`, '--', 'bench', ...benchArgs, '--json'],
+    [CLUSTER_SCRIPT, '--instances', values.instances, '--serve-script', builds[which], `--serve-args=${serveArgs}`, '--', 'bench', ...benchArgs, '--json'],
     { maxBuffer: 16 * 1024 * 1024 },
   );
   const { target } = JSON.parse(stdout) as {
     target: { result: { requestsPerSecond: number; latency: { p50Us: number; p99Us: number }; replies: { ERROR: number }; connectionErrors: number } };
   };
   const { result } = target;
-  const [load] = loadavg();
   return {
     requestsPerSecond: result.requestsPerSecond,
     p50Ms: result.latency.p50Us / 1000,
     p99Ms: result.latency.p99Us / 1000,
     errors: result.replies.ERROR + result.connectionErrors,
-    load: load ?? 0,
+    loadBefore: loadBefore ?? 0,
   };
 }
 
 function describe(figures: Figures): string {
   const errors = figures.errors > 0 ? `, ${figures.errors} errors` : '';
-  return `${Math.round(figures.requestsPerSecond).toLocaleString('en-US').padStart(8)} requests/s, p50 ${figures.p50Ms.toFixed(1).padStart(6)} ms, p99 ${figures.p99Ms.toFixed(1).padStart(6)} ms${errors} (load ${figures.load.toFixed(1)})`;
+  return `${Math.round(figures.requestsPerSecond).toLocaleString('en-US').padStart(8)} requests/s, p50 ${figures.p50Ms.toFixed(1).padStart(6)} ms, p99 ${figures.p99Ms.toFixed(1).padStart(6)} ms${errors} (load before ${figures.loadBefore.toFixed(1)})`;
+}
+
+const results: Array<Record<Build, Figures>> = [];
+
+/** The medians and ratios of the pairs that completed. */
+function summarize(): void {
+  if (results.length === 0) return;
+  const medianOf = (which: Build, key: 'requestsPerSecond' | 'p50Ms' | 'p99Ms'): number => median(results.map((pair) => pair[which][key]));
+  const line = (which: Build): string =>
+    `${Math.round(medianOf(which, 'requestsPerSecond')).toLocaleString('en-US')} requests/s, p50 ${medianOf(which, 'p50Ms').toFixed(1)} ms, p99 ${medianOf(which, 'p99Ms').toFixed(1)} ms`;
+  const pairRatio = median(results.map((pair) => pair.after.requestsPerSecond / pair.before.requestsPerSecond));
+  const pairP99 = median(results.map((pair) => pair.before.p99Ms / pair.after.p99Ms));
+  const ratio = medianOf('after', 'requestsPerSecond') / medianOf('before', 'requestsPerSecond');
+  const p99 = medianOf('before', 'p99Ms') / medianOf('after', 'p99Ms');
+  process.stdout.write(
+    [
+      '',
+      `median of ${results.length} pairs, before: ${line('before')}`,
+      `median of ${results.length} pairs, after:  ${line('after')}`,
+      `after/before: median of the pairs' ratios ${pairRatio.toFixed(2)}x requests/s, p99 ÷ ${pairP99.toFixed(2)}; ratio of the medians ${ratio.toFixed(2)}x, p99 ÷ ${p99.toFixed(2)}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 process.stderr.write(`compare-builds: ${pairs} pairs of bench ${benchArgs.join(' ')}\n  before: ${builds.before}\n  after:  ${builds.after}\n`);
-const results: Array<{ before: Figures; after: Figures }> = [];
 for (let pair = 1; pair <= pairs; pair++) {
-  const order = pair % 2 === 1 ? (['before', 'after'] as const) : (['after', 'before'] as const);
-  const figures: Partial<Record<'before' | 'after', Figures>> = {};
+  const order: readonly Build[] = pair % 2 === 1 ? ['before', 'after'] : ['after', 'before'];
+  const figures: Partial<Record<Build, Figures>> = {};
   for (const which of order) {
-    figures[which] = await run(builds[which]);
+    try {
+      figures[which] = await run(which);
+    } catch (error) {
+      // the pairs so far still tell something; the failed run's error line says what went wrong
+      const lines = String((error as { stderr?: unknown }).stderr || error)
+        .trim()
+        .split('\n');
+      const reason = lines.find((text) => /^\w*Error\b.*:/.test(text)) ?? lines.slice(-5).join('\n  ');
+      process.stderr.write(`compare-builds: pair ${pair}, ${which} (${builds[which]}) failed:\n  ${reason}\n`);
+      summarize();
+      process.exit(1);
+    }
     process.stdout.write(`pair ${pair} ${which.padEnd(6)} ${describe(figures[which])}\n`);
   }
-  const { before, after } = figures as { before: Figures; after: Figures };
+  const { before, after } = figures as Record<Build, Figures>;
   results.push({ before, after });
   process.stdout.write(
     `pair ${pair} ratio  ${(after.requestsPerSecond / before.requestsPerSecond).toFixed(2)}x requests/s, p99 ÷ ${(before.p99Ms / after.p99Ms).toFixed(2)}\n`,
   );
 }
-
-const medianOf = (which: 'before' | 'after', key: 'requestsPerSecond' | 'p50Ms' | 'p99Ms'): number => median(results.map((pair) => pair[which][key]));
-const pairRatios = results.map((pair) => pair.after.requestsPerSecond / pair.before.requestsPerSecond);
-const pairP99 = results.map((pair) => pair.before.p99Ms / pair.after.p99Ms);
-process.stdout.write(
-  [
-    '',
-    `median before: ${Math.round(medianOf('before', 'requestsPerSecond')).toLocaleString('en-US')} requests/s, p50 ${medianOf('before', 'p50Ms').toFixed(1)} ms, p99 ${medianOf('before', 'p99Ms').toFixed(1)} ms`,
-    `median after:  ${Math.round(medianOf('after', 'requestsPerSecond')).toLocaleString('en-US')} requests/s, p50 ${medianOf('after', 'p50Ms').toFixed(1)} ms, p99 ${medianOf('after', 'p99Ms').toFixed(1)} ms`,
-    `after/before: median of the pairs' ratios ${median(pairRatios).toFixed(2)}x requests/s, p99 ÷ ${median(pairP99).toFixed(2)}; ratio of the medians ${(medianOf('after', 'requestsPerSecond') / medianOf('before', 'requestsPerSecond')).toFixed(2)}x, p99 ÷ ${(medianOf('before', 'p99Ms') / medianOf('after', 'p99Ms')).toFixed(2)}`,
-    '',
-  ].join('\n'),
-);
+summarize();

@@ -303,7 +303,7 @@ export const SETTINGS = [
   }),
   setting('queryLane', 'query-lane', 'QUERY_LANE', boolean, {
     meaning:
-      "answer connections that send only QUERYs in PostgreSQL batches of their own, which never wait behind a write batch: faster when the database has cores of its own, slower when it shares the servers' (docs/postgres.md); true/false, 1/0 or yes/no",
+      "answer connections that send only QUERYs in PostgreSQL batches of their own, which never wait behind a write batch: faster when the database has cores of its own, slower for pipelining clients when it shares the servers' (docs/postgres.md); true/false, 1/0 or yes/no",
   }),
   setting('requireSynchronousStandby', 'require-synchronous-standby', 'REQUIRE_SYNCHRONOUS_STANDBY', boolean, {
     meaning:

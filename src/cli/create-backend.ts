@@ -14,6 +14,8 @@ import type { SettingNamer } from './indexer.js';
 
 export function createBackend(config: Config, logger: Logger, metrics: Metrics, nameOf: SettingNamer): Backend {
   if (config.databaseUrl !== undefined) {
+    // each lane keeps a connection of its own, or a QUERY batch could queue behind a write batch
+    if (config.queryLane && config.poolSize < 2) throw new ConfigError(nameOf('poolSize'), 'the QUERY lane needs a pool of 2 connections or more');
     return new PostgresBackend({
       url: config.databaseUrl,
       poolSize: config.poolSize,

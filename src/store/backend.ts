@@ -30,7 +30,9 @@ export interface Backend {
   /**
    * Applies the commands in order and calls `done` once with one reply per command, after every
    * change those commands made or observed is durable. Never throws: a store fault turns the
-   * affected replies into ERROR. `done` may run synchronously.
+   * affected replies into ERROR. `done` may run synchronously. A connection calls it again only
+   * after `done` ran: its commands are in order without the backend ordering calls (the PostgreSQL
+   * QUERY lane relies on it).
    */
   execute(commands: readonly Command[], done: (replies: Reply[]) => void): void;
   /**

@@ -52,6 +52,20 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const QUERY_TIMEOUT_MS = 15_000;
 
 /**
+ * Batches in flight at most, each on a pooled connection: within the pool, so that none waits
+ * for a connection. With the QUERY lane the two lanes share the pool, each keeping one connection
+ * at least (the configuration refuses a pool of one): a QUERY batch queued on a connection behind
+ * a write batch would wait for it after all.
+ */
+function batchesInFlight(options: PostgresBackendOptions): { maxBatchesInFlight: number; maxQueryBatchesInFlight: number } {
+  const { poolSize, queryLane = false } = options;
+  const wanted = Math.min(options.maxBatchesInFlight ?? BATCHES_IN_FLIGHT, poolSize);
+  if (!queryLane) return { maxBatchesInFlight: wanted, maxQueryBatchesInFlight: 0 };
+  const writes = Math.max(1, Math.min(wanted, poolSize - 1));
+  return { maxBatchesInFlight: writes, maxQueryBatchesInFlight: Math.max(1, Math.min(wanted, poolSize - writes)) };
+}
+
+/**
  * What an error means for the command: a foreign key refused it (FAIL), it lost a race the
  * database detected (retry), the database could not be reached (ERROR, and the server stops
  * sending until it is back), or anything else (ERROR). An error with no SQLSTATE never came from
@@ -117,8 +131,7 @@ export class PostgresBackend implements Backend {
         options.metrics.commitBatchSize.observe(commands);
       },
       maxBatchCommands: options.maxBatchCommands ?? MAX_BATCH_COMMANDS,
-      maxBatchesInFlight: Math.min(options.maxBatchesInFlight ?? BATCHES_IN_FLIGHT, options.poolSize),
-      queryLane: options.queryLane ?? false,
+      ...batchesInFlight(options),
       metrics: options.metrics,
     });
   }

@@ -6,12 +6,15 @@
  * the next one, so a busy server sends fewer, bigger batches: latency buys throughput. A second
  * batch (and more, up to the cap) goes at once only when the waiting commands fill one.
  *
- * With `queryLane`, a connection whose commands are all QUERYs takes a lane of its own: its
+ * With the QUERY lane, a connection whose commands are all QUERYs takes a lane of its own: its
  * commands go in batches of QUERYs only, which never wait behind a write batch nor make one wait
- * (a gain when the database has cores to spare, a loss when it shares them). Each is one statement
- * with one snapshot, taken after the connection's earlier commands were answered (so after their
- * commits); a write batch in flight beside it is either wholly in that snapshot or not at all, so
- * the QUERYs happen before or after it, as for commands of two connections sent to two servers.
+ * (a gain when the database has cores to spare, a loss when it shares them). Each transaction of
+ * such a batch is one statement with one snapshot (one connection's entry longer than the cap
+ * takes several, one after another), taken after the connection's earlier commands were answered,
+ * so after their commits. A write transaction in flight beside it is either wholly in that snapshot
+ * or not at all, so the QUERYs happen before or after it, as for commands of two connections sent
+ * to two servers. This relies on a connection handing over its next commands only once its earlier
+ * ones were answered (Backend.execute).
  *
  * The function may stop before the end (a client's command could not be placed after that
  * client's earlier ones in the transaction; postgres-batch-sql.ts says why); the rest goes in
@@ -44,10 +47,10 @@ export interface BatcherOptions {
   readonly onCommit: (ms: number, commands: number) => void;
   /** Commands in one transaction at most. */
   readonly maxBatchCommands: number;
-  /** Batches in flight at once at most (each takes one pooled connection), in each lane. */
+  /** Write batches in flight at once at most (each takes one pooled connection). */
   readonly maxBatchesInFlight: number;
-  /** Entries of QUERYs only take a lane of their own. */
-  readonly queryLane: boolean;
+  /** Batches of the QUERY lane in flight at once at most; 0: no lane, QUERYs go with the writes. */
+  readonly maxQueryBatchesInFlight: number;
   readonly metrics: Metrics;
 }
 
@@ -62,6 +65,12 @@ class Lane {
   /** Commands in `pending`. */
   pendingCommands = 0;
   inFlight = 0;
+  /** Batches in flight at most. */
+  readonly cap: number;
+
+  constructor(cap: number) {
+    this.cap = cap;
+  }
 }
 
 /** Attempts of one transaction that lost a serialization conflict or a deadlock. */
@@ -71,11 +80,11 @@ const MAX_RETRY_DELAY_MS = 20;
 
 export class PostgresBatcher {
   #options: BatcherOptions;
-  /** Entries with a write among their commands, in arrival order. */
-  #writes = new Lane();
-  /** Entries of QUERYs only. */
-  #reads = new Lane();
-  readonly #lanes: readonly Lane[] = [this.#writes, this.#reads];
+  /** Entries with a write among their commands, in arrival order (and QUERYs only, without the lane). */
+  #writes: Lane;
+  /** Entries of QUERYs only, with the lane. */
+  #reads: Lane;
+  readonly #lanes: readonly Lane[];
   #scheduled = false;
   /** Settles when nothing is pending or in flight. */
   #idle: Promise<void> = Promise.resolve();
@@ -87,6 +96,9 @@ export class PostgresBatcher {
 
   constructor(options: BatcherOptions) {
     this.#options = options;
+    this.#writes = new Lane(options.maxBatchesInFlight);
+    this.#reads = new Lane(options.maxQueryBatchesInFlight);
+    this.#lanes = [this.#writes, this.#reads];
     const { registry } = options.metrics;
     this.#commandsAtDatabase = metric(
       registry,
@@ -119,7 +131,7 @@ export class PostgresBatcher {
   /** Queues one connection's commands; `done` gets their replies once their transactions ended. */
   submit(commands: readonly Command[], done: (replies: Reply[]) => void): void {
     if (this.#settleIdle === undefined) this.#idle = new Promise((resolve) => (this.#settleIdle = resolve));
-    const lane = this.#options.queryLane && commands.every((command) => command.kind === 'QUERY') ? this.#reads : this.#writes;
+    const lane = this.#reads.cap > 0 && commands.every((command) => command.kind === 'QUERY') ? this.#reads : this.#writes;
     lane.pending.push({ commands, done });
     lane.pendingCommands += commands.length;
     this.#schedule();
@@ -162,8 +174,7 @@ export class PostgresBatcher {
 
   /** Commands wait, a slot is free, and none is in flight or they fill a batch. */
   #canSend(lane: Lane): boolean {
-    const { maxBatchesInFlight, maxBatchCommands } = this.#options;
-    return lane.pending.length > 0 && lane.inFlight < maxBatchesInFlight && (lane.inFlight === 0 || lane.pendingCommands >= maxBatchCommands);
+    return lane.pending.length > 0 && lane.inFlight < lane.cap && (lane.inFlight === 0 || lane.pendingCommands >= this.#options.maxBatchCommands);
   }
 
   /** Whole entries, in arrival order, up to the cap (one entry at least). */

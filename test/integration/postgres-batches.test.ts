@@ -203,37 +203,54 @@ test('a batch beyond the first goes to the database only once the waiting comman
   assert.equal(await inFlight(), 0);
 });
 
-test('with the QUERY lane, a connection of QUERYs only is answered while a write batch waits for a lock', async (t) => {
-  const url = await db.createDatabase();
-  const metrics = createMetrics({ processMetrics: false });
-  const backend = new PostgresBackend({ url, poolSize: 4, logger: silentLogger(), metrics, queryLane: true });
-  await backend.open();
-  t.after(() => backend.close());
-  const execute = (...commands: Command[]): Promise<Reply[]> => new Promise((resolve) => backend.execute(commands, resolve));
-  assert.deepEqual(await execute({ kind: 'INDEX', name: 'a', deps: [] }), ['OK']);
-  // a session holds the package's row: removing it waits for that lock, reading it does not
-  const gate = new pg.Client({ connectionString: url });
-  await gate.connect();
-  t.after(() => gate.end());
-  await gate.query('BEGIN');
-  await gate.query(`SELECT FROM packages WHERE name = 'a' FOR UPDATE`);
-  let removed = false;
-  const remove = execute({ kind: 'REMOVE', name: 'a' }).then((replies) => {
-    removed = true;
-    return replies;
-  });
-  for (const deadline = Date.now() + 10_000; (await metricValue(metrics, 'package_indexer_postgres_transactions_in_flight')) !== 1; ) {
-    if (Date.now() > deadline) throw new Error('the REMOVE never reached the database');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+test('with the QUERY lane, a connection of QUERYs only is answered while a write batch waits for a lock, also with a pool of two', async (t) => {
+  for (const poolSize of [4, 2]) {
+    const url = await db.createDatabase();
+    const metrics = createMetrics({ processMetrics: false });
+    const backend = new PostgresBackend({ url, poolSize, logger: silentLogger(), metrics, queryLane: true });
+    await backend.open();
+    t.after(() => backend.close());
+    const execute = (...commands: Command[]): Promise<Reply[]> => new Promise((resolve) => backend.execute(commands, resolve));
+    assert.deepEqual(await execute({ kind: 'INDEX', name: 'a', deps: [] }), ['OK']);
+    // a session holds the package's row: removing it waits for that lock, reading it does not
+    const gate = new pg.Client({ connectionString: url });
+    await gate.connect();
+    t.after(() => gate.end());
+    await gate.query('BEGIN');
+    await gate.query(`SELECT FROM packages WHERE name = 'a' FOR UPDATE`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      let removed = false;
+      const remove = execute({ kind: 'REMOVE', name: 'a' }).then((replies) => {
+        removed = true;
+        return replies;
+      });
+      for (const deadline = Date.now() + 10_000; (await metricValue(metrics, 'package_indexer_postgres_transactions_in_flight')) !== 1; ) {
+        if (Date.now() > deadline) throw new Error('the REMOVE never reached the database');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // behind the waiting batch, these would wait for the gate, which commits only after them
+      const read = execute({ kind: 'QUERY', name: 'a' }, { kind: 'QUERY', name: 'b' });
+      const waited = new Promise<'still waiting'>((resolve) => {
+        timer = setTimeout(() => resolve('still waiting'), 10_000);
+      });
+      assert.deepEqual(await Promise.race([read, waited]), ['OK', 'FAIL'], `pool of ${poolSize}`);
+      assert.equal(removed, false);
+      await gate.query('COMMIT');
+      assert.deepEqual(await remove, ['OK']);
+      assert.deepEqual(await execute({ kind: 'QUERY', name: 'a' }), ['FAIL']);
+    } finally {
+      clearTimeout(timer);
+      // a failed assertion must not leave the REMOVE waiting for the lock while the backend closes
+      await gate.query('ROLLBACK').catch(() => {});
+    }
   }
-  // behind the waiting batch, these would wait for the gate, which commits only after them
-  const read = execute({ kind: 'QUERY', name: 'a' }, { kind: 'QUERY', name: 'b' });
-  const waited = new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 10_000));
-  assert.deepEqual(await Promise.race([read, waited]), ['OK', 'FAIL']);
-  assert.equal(removed, false);
-  await gate.query('COMMIT');
-  assert.deepEqual(await remove, ['OK']);
-  assert.deepEqual(await execute({ kind: 'QUERY', name: 'a' }), ['FAIL']);
+});
+
+test('--query-lane with a pool of one connection is refused: the lanes need one each', async (t) => {
+  const result = await serveUntilExit(t, ['--database-url', 'postgres://127.0.0.1:1/none', '--pool-size', '1', '--query-lane']);
+  assert.equal(result.code, EXIT_STATUS.usage, result.stderr);
+  assert.match(result.stderr, /--pool-size/);
 });
 
 test('--query-lane without a database URL is refused as a setting for PostgreSQL alone', async (t) => {
