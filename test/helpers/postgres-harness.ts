@@ -19,6 +19,8 @@ export interface PostgresBackendTestOptions {
   readonly poolSize?: number;
   /** @default the backend's (4, at most the pool size) */
   readonly maxBatchesInFlight?: number;
+  /** @default false */
+  readonly queryLane?: boolean;
   /** @default silent */
   readonly logger?: Logger;
   /** @default a fresh registry */
@@ -31,6 +33,7 @@ export function createTestBackend(url: string, options: PostgresBackendTestOptio
     url,
     poolSize: options.poolSize ?? 4,
     ...(options.maxBatchesInFlight === undefined ? {} : { maxBatchesInFlight: options.maxBatchesInFlight }),
+    queryLane: options.queryLane ?? false,
     logger: options.logger ?? silentLogger(),
     metrics: options.metrics ?? createMetrics({ processMetrics: false }),
   });
