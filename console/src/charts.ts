@@ -35,12 +35,17 @@ export class TimeChart {
       {
         width: 600,
         height: HEIGHT,
-        legend: { live: false },
+        // a solid line's square is filled, a dashed line's left hollow with a dashed border, as its line
+        legend: {
+          live: false,
+          markers: { fill: (_plot, index) => (series[index - 1]?.dash === undefined ? (series[index - 1]?.stroke ?? '') : 'transparent') },
+        },
         cursor: { drag: { x: false, y: false } },
         scales: { y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           // whole seconds only: with the default sub-second steps, labels to the second repeat
-          { stroke: '#475569', incrs: SECOND_STEPS, values: (_plot, splits) => splits.map((seconds) => clock(seconds)) },
+          // space: a label such as 14:05:30 is about 60 px wide; uPlot's default 50 px ran them together
+          { stroke: '#475569', incrs: SECOND_STEPS, space: 90, values: (_plot, splits) => splits.map((seconds) => clock(seconds)) },
           { stroke: '#475569', label: unit, size: 60 },
         ],
         series: [
