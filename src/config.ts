@@ -57,7 +57,7 @@ export interface Config {
   poolSize: number;
   /** Commands in one PostgreSQL batch transaction at most. @default 100 */
   batchMaxCommands: number;
-  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size), and as many of the QUERY lane's. @default 4 */
+  /** PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size), and as many of the QUERY lane's (the lanes share the pool). @default 4 */
   batchesInFlight: number;
   /** Answer PostgreSQL connections that send QUERYs only in batches of their own, beside the write batches. @default false */
   queryLane: boolean;
@@ -299,7 +299,7 @@ export const SETTINGS = [
   setting('batchesInFlight', 'batches-in-flight', 'BATCHES_IN_FLIGHT', integer(1, 1_000), {
     value: 'N',
     meaning:
-      'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size), and as many of the QUERY lane; beyond the first, only full ones',
+      'PostgreSQL batch transactions in flight at once, each on a pooled connection (at most the pool size), and as many of the QUERY lane (the lanes share the pool, one connection at least each); beyond the first, only full ones',
   }),
   setting('queryLane', 'query-lane', 'QUERY_LANE', boolean, {
     meaning:
