@@ -138,6 +138,9 @@ test('turns from several connections, cut into random batches, answer and record
             const commands = turn.map((entry) => entry.steps.map(commandOf));
             const expected = await runTurn(memory, commands);
             const states = statesThrough(model, commands);
+            // the model's states stand for the store's: where the turn ends, they must agree
+            const indexed = (await memory.exportIndex()).packages.map((pkg) => pkg.name);
+            assert.deepEqual(sorted(model.packages.keys()), sorted(indexed), 'the model and the in-memory store disagree');
             const label = `turn ${k}: ${turn.map((entry) => `client ${entry.client}: ${entry.steps.map((step) => `${step.kind} ${step.name}`).join(', ')}`).join(' | ')}`;
             const got = await runTurn(postgres, commands);
             commands.forEach((entry, i) => {
