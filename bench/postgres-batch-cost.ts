@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { median } from '../src/cli/bench.js';
+import { cpuMilliseconds } from '../src/client/process-usage.js';
 import { Workload } from '../src/client/workload.js';
 import type { Dataset } from '../src/dataset/dataset.js';
 import { generateDataset } from '../src/dataset/generate.js';
@@ -45,8 +46,6 @@ const { values } = parseArgs({
 });
 const batchSize = Number(values.batch);
 const batchesPerRound = Number(values['batches-per-round']);
-/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux this runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Refuses the run with a one-line reason. */
 function usage(reason: string): never {
@@ -99,13 +98,8 @@ async function measure(sql: postgres.Sql): Promise<void> {
   for (const variant of variants) await sql.unsafe(variant.text);
   if (values.statements) await sql`CREATE EXTENSION pg_stat_statements`;
   const [session] = await sql`SELECT pg_backend_pid() AS pid`;
-  const stat = `/proc/${String(session?.['pid'])}/stat`;
-  const sessionCpuMs = (): number => {
-    // utime and stime, fields 14 and 15, counted after the command name (which may hold ") ")
-    const text = readFileSync(stat, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  };
+  const sessionPid = Number(session?.['pid']);
+  const sessionCpuMs = (): number => cpuMilliseconds(sessionPid);
   const workload = new Workload(dataset, Number(values['write-percent']));
   const clients = Array.from({ length: batchSize }, (_, k) => workload.stream(new Random(k + 1)));
   const nextBatch = (): unknown[] => {
