@@ -13,7 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -182,23 +182,39 @@ export async function launch(
   extraSettings: readonly string[] = [],
 ): Promise<ChildProcess> {
   const settings = [...SERVER_SETTINGS, ...extraSettings].flatMap((setting) => ['-c', setting]);
-  // the working directory too must be one the server's user can enter
-  const child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...settings], {
-    ...runAs,
-    cwd: path.dirname(dataDir),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => (log = (log + text).slice(-4_000)));
+  // The log goes to a file beside the data directory, not through a pipe to this process: a pipe
+  // is emptied only while this process's event loop runs, and once it is full (64 KiB, which a
+  // burst of serialization failures logs in seconds) every session that logs stops dead. A
+  // benchmark script blocked in spawnSync saw batches time out after 15 s that way.
+  const logFile = `${dataDir}.log`;
+  const logFd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // the working directory too must be one the server's user can enter
+    child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...settings], {
+      ...runAs,
+      cwd: path.dirname(dataDir),
+      stdio: ['ignore', 'ignore', logFd],
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  const log = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8').slice(-4_000);
+    } catch {
+      return '(no log)';
+    }
+  };
   running.add(child);
   child.once('exit', () => running.delete(child));
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`PostgreSQL exited while starting: ${log}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`PostgreSQL exited while starting: ${log()}`);
     if (await withClient(url, () => Promise.resolve(true)).catch(() => false)) return child;
     if (Date.now() > deadline) {
       await shutDown(child);
-      throw new Error(`PostgreSQL did not accept connections within ${STARTUP_TIMEOUT_MS} ms: ${log}`);
+      throw new Error(`PostgreSQL did not accept connections within ${STARTUP_TIMEOUT_MS} ms: ${log()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
