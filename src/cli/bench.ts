@@ -4,6 +4,9 @@
  * and latency percentiles. With --baseline it first measures a trivial server that answers OK to
  * everything, so our figures read as a share of what Node's sockets alone allow on this machine.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { runLoad, type LoadResult } from '../client/load-generator.js';
 import { Workload } from '../client/workload.js';
 import { commandFor, type Dataset } from '../dataset/dataset.js';
@@ -66,8 +69,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const target =
     options.spawnServerArgs === undefined
       ? await measure(options, options.targets, options.targets.map((t) => `${t.host}:${t.port}`).join(','), progress)
-      : await withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', ...options.spawnServerArgs], (child) =>
-          measureChild(options, child, 'serve', progress),
+      : await withScratchDirectory((dataDir) =>
+          // the user's own --data-dir, later among the arguments, wins
+          withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--data-dir', dataDir, ...(options.spawnServerArgs ?? [])], (child) =>
+            measureChild(options, child, 'serve', progress),
+          ),
         );
   const ratios =
     baseline === undefined
@@ -79,6 +85,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           serverCpu: ratioOf(target.result.serverCpuUsPerRequest, baseline.result.serverCpuUsPerRequest),
         };
   return { generator, baseline, target, ratios };
+}
+
+/**
+ * A fresh directory for a spawned server's store, removed afterwards: the default `./data` would
+ * be that of wherever bench runs, perhaps a real index (bench indexes its dataset into the store
+ * and removes those names again when it is done).
+ */
+async function withScratchDirectory<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'package-indexer-bench-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function withChild<T>(script: string, args: readonly string[], use: (child: ChildServer) => Promise<T>): Promise<T> {

@@ -109,7 +109,7 @@ for the same cores.`,
       type: 'boolean',
       meaning: 'first measure a trivial server (OK to every line) with the same load, then the target, and print ours/baseline ratios',
     },
-    'spawn-server': { type: 'boolean', meaning: 'start `serve --port 0 --admin-port off` as a child and measure it' },
+    'spawn-server': { type: 'boolean', meaning: 'start `serve --port 0 --admin-port off` as a child, its store in a new temporary directory, and measure it' },
     'server-args': { type: 'string', value: '"ARGS"', meaning: 'extra arguments for the spawned serve, e.g. "--in-memory"', valueMayStartWithDash: true },
     rounds: {
       type: 'string',

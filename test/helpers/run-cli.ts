@@ -33,12 +33,16 @@ function finished(child: ChildProcess, timeoutMs = 10_000): Promise<Finished> {
 }
 
 /** Runs the executable with `args`, `input` on its stdin, and collects how it exits. */
-export async function run(t: TestContext, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Finished> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+export async function run(
+  t: TestContext,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<Finished> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  const done = finished(child);
+  const done = finished(child, options.timeoutMs);
   child.stdin?.end(options.input ?? '');
   return done;
 }

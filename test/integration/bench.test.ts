@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createLatencyHistogram, recordLatency, summarizeLatency } from '../../src/client/latency-histogram.js';
@@ -7,6 +10,7 @@ import { runLoad } from '../../src/client/load-generator.js';
 import { Workload } from '../../src/client/workload.js';
 import { runBench } from '../../src/cli/bench.js';
 import { generateDataset } from '../../src/dataset/generate.js';
+import { run } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/server-harness.js';
 
 test('the latency histogram reports percentiles within a few percent', () => {
@@ -61,6 +65,35 @@ test('bench measures our server and the baseline with positive throughput and or
   const { replies } = result.target.result;
   assert.ok(replies.OK > replies.FAIL, 'writes and queries mostly succeed');
   assert.equal((await backend.counts()).packages, 0, 'bench removes the dataset it indexed');
+});
+
+test('bench --spawn-server keeps the spawned store in a directory of its own, not in ./data of where it runs', async (t) => {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'bench-cwd-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const scratchBefore = new Set(readdirSync(os.tmpdir()).filter((name) => name.startsWith('package-indexer-bench-')));
+  const result = await run(
+    t,
+    [
+      'bench',
+      '--spawn-server',
+      '--server-args',
+      '--fsync normal',
+      '--packages',
+      '200',
+      '--connections',
+      '4',
+      '--duration-seconds',
+      '0.5',
+      '--warmup-seconds',
+      '0.1',
+    ],
+    { cwd, timeoutMs: 60_000 },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^target\s+[\d,]+/m);
+  assert.equal(existsSync(path.join(cwd, 'data')), false, 'the spawned server wrote ./data where bench ran');
+  const scratchLeft = readdirSync(os.tmpdir()).filter((name) => name.startsWith('package-indexer-bench-') && !scratchBefore.has(name));
+  assert.deepEqual(scratchLeft, [], 'the scratch store was left behind');
 });
 
 test('the load generator counts a failed connection once, however many requests it had in flight', async (t) => {
