@@ -171,7 +171,8 @@ export async function initCluster(binDir: string, home: string, dataDir: string,
 
 /**
  * Starts the server and resolves once it accepts a login; rejects with its log if it dies first.
- * `extraSettings` come after ours, so they win.
+ * `extraSettings` come after ours, so they win. The log is appended to `<dataDir>.log`, which
+ * lives as long as the directory the data directory is in.
  */
 export async function launch(
   binDir: string,
