@@ -66,12 +66,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (options.baseline === true) {
     baseline = await withChild(BASELINE_SCRIPT, ['0'], (child) => measureChild(options, child, 'baseline', progress));
   }
+  const { spawnServerArgs } = options;
   const target =
-    options.spawnServerArgs === undefined
+    spawnServerArgs === undefined
       ? await measure(options, options.targets, options.targets.map((t) => `${t.host}:${t.port}`).join(','), progress)
       : await withScratchDirectory((dataDir) =>
           // the user's own --data-dir, later among the arguments, wins
-          withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--data-dir', dataDir, ...(options.spawnServerArgs ?? [])], (child) =>
+          withChild(MAIN_SCRIPT, ['serve', '--port', '0', '--admin-port', 'off', '--data-dir', dataDir, ...spawnServerArgs], (child) =>
             measureChild(options, child, 'serve', progress),
           ),
         );

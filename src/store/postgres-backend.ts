@@ -54,15 +54,16 @@ const QUERY_TIMEOUT_MS = 15_000;
 /**
  * Batches in flight at most, each on a pooled connection: within the pool, so that none waits
  * for a connection. With the QUERY lane the two lanes share the pool, each keeping one connection
- * at least (the configuration refuses a pool of one): a QUERY batch queued on a connection behind
- * a write batch would wait for it after all.
+ * at least: a QUERY batch queued on a connection behind a write batch would wait for it after all.
  */
 function batchesInFlight(options: PostgresBackendOptions): { maxBatchesInFlight: number; maxQueryBatchesInFlight: number } {
   const { poolSize, queryLane = false } = options;
   const wanted = Math.min(options.maxBatchesInFlight ?? BATCHES_IN_FLIGHT, poolSize);
   if (!queryLane) return { maxBatchesInFlight: wanted, maxQueryBatchesInFlight: 0 };
-  const writes = Math.max(1, Math.min(wanted, poolSize - 1));
-  return { maxBatchesInFlight: writes, maxQueryBatchesInFlight: Math.max(1, Math.min(wanted, poolSize - writes)) };
+  // the configuration refuses this with the setting's name; here it is a caller's mistake
+  if (poolSize < 2) throw new RangeError('the QUERY lane needs a pool of 2 connections or more');
+  const writes = Math.min(wanted, poolSize - 1);
+  return { maxBatchesInFlight: writes, maxQueryBatchesInFlight: Math.min(wanted, poolSize - writes) };
 }
 
 /**

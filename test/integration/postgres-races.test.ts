@@ -15,7 +15,7 @@ import pg from 'pg';
 import { lockWaiters, startPostgresServer, startTestPostgres, type TestPostgres } from '../helpers/postgres-harness.js';
 import { RawClient, metricValue, type TestServer } from '../helpers/server-harness.js';
 
-/** Races per round; each runs on its own pair of connections, all at once. */
+/** Racing pairs of commands per round, each on its own pair of connections, all at once (each server sends its side as one transaction). */
 const PAIRS = 20;
 const ROUNDS = 5;
 /**
@@ -147,14 +147,14 @@ async function assertNoDanglingDependency(url: string): Promise<void> {
 }
 
 /** Serialization failures and deadlocks the servers retried: evidence that the races met in the database. */
-/** Whether to race another round: ROUNDS always, then until a retry shows the races met. */
-async function raceAgain(cluster: Cluster, round: number): Promise<boolean> {
-  return round < ROUNDS || (round < MAX_ROUNDS && (await retries(cluster)) === 0);
-}
-
 async function retries(cluster: Cluster): Promise<number> {
   const counts = await Promise.all(cluster.servers.map((server) => metricValue(server.metrics, 'package_indexer_postgres_retries_total')));
   return counts.reduce((sum, count) => sum + count, 0);
+}
+
+/** Whether to race another round: ROUNDS always, then until a retry shows the races met. */
+async function raceAgain(cluster: Cluster, round: number): Promise<boolean> {
+  return round < ROUNDS || (round < MAX_ROUNDS && (await retries(cluster)) === 0);
 }
 
 function tally(outcomes: readonly string[]): string {
