@@ -100,6 +100,26 @@ function legibleFit(cy: cytoscape.Core, container: HTMLElement): void {
   }
 }
 
+/** A drawing is stretched sideways at most this much. */
+const MAX_SPREAD = 2;
+
+/**
+ * Spreads the ranks over a container wider than the layout: the drawing uses the width it has
+ * instead of leaving both sides empty, and the edges, longer and flatter, meet a node along its
+ * side rather than all at one corner.
+ */
+function spreadRanks(cy: cytoscape.Core, container: HTMLElement): void {
+  const box = cy.nodes().boundingBox();
+  const room = container.clientWidth - 2 * PADDING;
+  if (box.w <= 0 || box.w >= room) return;
+  const factor = Math.min(MAX_SPREAD, room / box.w);
+  const centre = box.x1 + box.w / 2;
+  cy.nodes().positions((node) => {
+    const { x, y } = node.position();
+    return { x: centre + (x - centre) * factor, y };
+  });
+}
+
 export function drawGraph(container: HTMLElement, hood: Hood, open: (name: string) => void): GraphView {
   const edgeIds = new Set<string>();
   const elements: cytoscape.ElementDefinition[] = [];
@@ -124,6 +144,7 @@ export function drawGraph(container: HTMLElement, hood: Hood, open: (name: strin
     selectionType: 'single',
   });
   cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 8, rankSep: 70, fit: false } as cytoscape.LayoutOptions).run();
+  spreadRanks(cy, container);
   legibleFit(cy, container);
   cy.on('tap', 'node', (event) => open(String(event.target.data('name'))));
   cy.on('mouseover', 'node', () => container.classList.add('pointing'));

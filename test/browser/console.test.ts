@@ -136,6 +136,10 @@ describe('the console in headless Chromium', () => {
     assert.ok(box !== null);
     const viewport = page.viewportSize() ?? { width: 0, height: 0 };
     const positions = JSON.parse((await graph.getAttribute('data-positions')) ?? '{}') as Record<string, [number, number]>;
+    // the ranks spread over the drawing's width, not a narrow column between two empty sides
+    const xs = Object.values(positions).map(([x]) => x);
+    const span = Math.max(...xs) - Math.min(...xs);
+    assert.ok(span > 0.7 * box.width, `the packages span ${Math.round(span)} of the drawing's ${Math.round(box.width)} px`);
     // a dependent drawn where a click can reach it (a big neighbourhood opens zoomed in on the root)
     // nor under the sticky header, which covers the top of the page once it scrolls
     const headerBottom = (await page.locator('header.top').boundingBox())?.height ?? 0;
